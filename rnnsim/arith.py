@@ -1,0 +1,244 @@
+"""Arithmetic modes (SPEC §2.4; paper: Definition 4 for the bit size of fixed formats).
+
+* ``exact``   — rational arithmetic with Python ints/Fractions; the reference, never rounded.
+* ``float64`` — IEEE doubles, no quantization.
+* ``Fixed(int_bits, frac_bits, overflow="raise"|"saturate")`` — bit size
+  B = 1 + int_bits + frac_bits. Every constant (weight, offset, initial value) is
+  quantized with Q(x) = sign(x)·⌊|x|·2^f⌋·2^−f, and so is the result of every elementary
+  operation (each Affine, ReLU, Prod, Recip), computed exactly before truncation. A node
+  value with |v| ≥ 2^int_bits is an overflow: policy "raise" raises
+  :class:`FixedPointOverflow` naming node and time, "saturate" clamps it to
+  ±(2^int_bits − 2^−frac_bits).
+
+An arithmetic object turns exact constants into its own representation and implements the
+four operations; engines name node and time when an operation fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Union
+
+from .errors import NetworkError
+
+
+class Exact:
+    """Rational arithmetic: ints stay ints, everything else is a Fraction.
+
+    Protocol shared by the three modes: ``const(c)`` converts an exact constant (weights,
+    offsets, initial values) to the mode's representation; ``affine(pairs, c)`` takes
+    (value, converted weight) pairs and a converted offset; ``relu``, ``prod``, ``recip``
+    (raising ZeroDivisionError on 0); ``node_value(v)`` applies the node-value rule
+    (overflow for Fixed); ``to_exact`` converts back.
+    """
+
+    name = "exact"
+
+    def const(self, c):
+        return c
+
+    def token(self, x: int):
+        return x
+
+    def affine(self, pairs, c):
+        s = c
+        for v, w in pairs:
+            s = s + w * v
+        return _norm(s)
+
+    def relu(self, v):
+        return v if v > 0 else 0
+
+    def prod(self, a, b):
+        return _norm(a * b)
+
+    def recip(self, v):
+        if v == 0:
+            raise ZeroDivisionError
+        return _norm(Fraction(1) / v)
+
+    def node_value(self, v):
+        return v
+
+    def to_exact(self, v):
+        return v
+
+    def __repr__(self):
+        return "exact"
+
+    def __eq__(self, other):
+        return isinstance(other, Exact)
+
+    def __hash__(self):
+        return hash("exact")
+
+
+class Float64:
+    """IEEE double arithmetic, operations in the same order as written."""
+
+    name = "float64"
+
+    def const(self, c):
+        return float(c)
+
+    def token(self, x: int):
+        return float(x)
+
+    def affine(self, pairs, c):
+        s = 0.0
+        for v, w in pairs:
+            s += w * v
+        return s + c
+
+    def relu(self, v):
+        return v if v > 0.0 else 0.0
+
+    def prod(self, a, b):
+        return a * b
+
+    def recip(self, v):
+        if v == 0.0:
+            raise ZeroDivisionError
+        return 1.0 / v
+
+    def node_value(self, v):
+        return v
+
+    def to_exact(self, v):
+        return Fraction(v)
+
+    def __repr__(self):
+        return "float64"
+
+    def __eq__(self, other):
+        return isinstance(other, Float64)
+
+    def __hash__(self):
+        return hash("float64")
+
+
+class OverflowSignal(ArithmeticError):
+    """Raised by Fixed.node_value; engines turn it into FixedPointOverflow(node, time)."""
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Signed fixed point with ``int_bits`` integer and ``frac_bits`` fractional bits."""
+
+    int_bits: int
+    frac_bits: int
+    overflow: str = "raise"
+
+    def __post_init__(self):
+        if not (isinstance(self.int_bits, int) and self.int_bits >= 1):
+            raise NetworkError(f"Fixed: int_bits must be an integer ≥ 1, got {self.int_bits!r}")
+        if not (isinstance(self.frac_bits, int) and self.frac_bits >= 0):
+            raise NetworkError(f"Fixed: frac_bits must be an integer ≥ 0, got {self.frac_bits!r}")
+        if self.overflow not in ("raise", "saturate"):
+            raise NetworkError(
+                f"Fixed: overflow policy must be 'raise' or 'saturate', got {self.overflow!r}"
+            )
+
+    name = "fixed"
+
+    @property
+    def bits(self) -> int:
+        """Bit size B = 1 + int_bits + frac_bits (paper: Definition 4)."""
+        return 1 + self.int_bits + self.frac_bits
+
+    @property
+    def scale(self) -> int:
+        return 1 << self.frac_bits
+
+    @property
+    def limit(self) -> int:
+        """|v| must stay below 2^int_bits."""
+        return 1 << self.int_bits
+
+    @property
+    def max_value(self) -> Fraction:
+        return Fraction((1 << (self.int_bits + self.frac_bits)) - 1, self.scale)
+
+    def quantize(self, x) -> Fraction:
+        """Q(x) = sign(x)·⌊|x|·2^f⌋·2^−f (truncation toward zero)."""
+        x = Fraction(x)
+        m = (abs(x.numerator) << self.frac_bits) // x.denominator
+        return Fraction(-m if x < 0 else m, self.scale)
+
+    def const(self, c):
+        return self.quantize(c)
+
+    def token(self, x: int):
+        return Fraction(x)
+
+    def affine(self, pairs, c):
+        # weights and offset arrive already quantized by const()
+        s = c
+        for v, w in pairs:
+            s += w * v
+        return self.quantize(s)
+
+    def relu(self, v):
+        return v if v > 0 else Fraction(0)
+
+    def prod(self, a, b):
+        return self.quantize(a * b)
+
+    def recip(self, v):
+        if v == 0:
+            raise ZeroDivisionError
+        return self.quantize(1 / Fraction(v))
+
+    def node_value(self, v):
+        if abs(v) >= self.limit:
+            if self.overflow == "saturate":
+                return self.max_value if v > 0 else -self.max_value
+            raise OverflowSignal(
+                f"fixed-point overflow: value {float(v):.6g} needs |v| < 2^{self.int_bits} "
+                f"in {self}"
+            )
+        return v
+
+    def to_exact(self, v):
+        return v
+
+    def __str__(self):
+        return f"fixed:{self.int_bits}:{self.frac_bits}" + (
+            ":saturate" if self.overflow == "saturate" else ""
+        )
+
+
+Arithmetic = Union[Exact, Float64, Fixed]
+
+EXACT = Exact()
+FLOAT64 = Float64()
+
+
+def parse_arithmetic(spec) -> Arithmetic:
+    """'exact' | 'float64' | 'fixed:I:F[:saturate]' | Fixed(...) → an arithmetic object."""
+    if isinstance(spec, (Exact, Float64, Fixed)):
+        return spec
+    if spec == "exact":
+        return EXACT
+    if spec in ("float64", "float"):
+        return FLOAT64
+    if isinstance(spec, str) and spec.startswith("fixed:"):
+        parts = spec.split(":")
+        try:
+            i, f = int(parts[1]), int(parts[2])
+        except (IndexError, ValueError):
+            raise NetworkError(
+                f"arithmetic {spec!r}: write fixed:INT_BITS:FRAC_BITS, e.g. fixed:8:16"
+            ) from None
+        policy = parts[3] if len(parts) > 3 else "raise"
+        return Fixed(i, f, policy)
+    raise NetworkError(
+        f"unknown arithmetic {spec!r}; use 'exact', 'float64', 'fixed:I:F' or rnnsim.Fixed(I, F)"
+    )
+
+
+def _norm(v):
+    if isinstance(v, Fraction) and v.denominator == 1:
+        return v.numerator
+    return v

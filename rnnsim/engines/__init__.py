@@ -1,0 +1,75 @@
+"""Engine registry: ``reference`` (exact Python), ``numba`` (compiled CPU), ``cupy`` (GPU).
+
+``select_engine(program, arith, "auto")`` picks the fastest engine that is available on
+this machine and runs the arithmetic exactly; naming an engine that cannot do so raises
+:class:`~rnnsim.errors.UnsupportedFormat` — nothing silently falls back.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..arith import Exact
+from ..errors import UnsupportedFormat
+from .base import Engine, Executor
+
+_ENGINES = {
+    "reference": ("rnnsim.engines.reference", "ReferenceEngine"),
+    "numba": ("rnnsim.engines.numba_engine", "NumbaEngine"),
+    "cupy": ("rnnsim.engines.cupy_engine", "CupyEngine"),
+}
+_cache: dict[str, Engine] = {}
+
+ENGINE_NAMES = tuple(_ENGINES)
+
+
+def get_engine(name: str) -> Engine:
+    if name not in _ENGINES:
+        raise UnsupportedFormat(f"unknown engine {name!r}; choose one of {', '.join(_ENGINES)} or 'auto'")
+    if name not in _cache:
+        mod, cls = _ENGINES[name]
+        try:
+            _cache[name] = getattr(importlib.import_module(mod), cls)()
+        except ImportError as e:
+            raise UnsupportedFormat(f"engine {name!r} is not installed here: {e}") from None
+    return _cache[name]
+
+
+def available_engines() -> dict[str, str | None]:
+    """name → None if usable here, else the reason."""
+    out = {}
+    for name in _ENGINES:
+        try:
+            out[name] = get_engine(name).available()
+        except UnsupportedFormat as e:
+            out[name] = str(e)
+    return out
+
+
+def select_engine(program, arith, engine: str = "auto", *, batch: int = 1, work: int = 0) -> Engine:
+    if engine != "auto":
+        eng = get_engine(engine)
+        why = eng.available()
+        if why:
+            raise UnsupportedFormat(f"engine {engine!r} is not available here: {why}")
+        eng.check(program, arith)
+        return eng
+    if isinstance(arith, Exact):
+        return get_engine("reference")
+    order = ["cupy", "numba"] if batch >= 4096 else ["numba"]
+    for name in order:
+        try:
+            eng = get_engine(name)
+        except UnsupportedFormat:
+            continue
+        if eng.available():
+            continue
+        try:
+            eng.check(program, arith)
+        except UnsupportedFormat:
+            continue
+        return eng
+    return get_engine("reference")
+
+
+__all__ = ["Engine", "Executor", "get_engine", "select_engine", "available_engines", "ENGINE_NAMES"]

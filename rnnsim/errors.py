@@ -1,0 +1,52 @@
+"""Exception types of rnnsim (SPEC §7: bad input).
+
+Every error a user can trigger is one of these, never a bare assert or a numpy warning.
+Messages name the node, the time (for run-time errors) and the cause, and where possible
+say how to fix the mistake. Build-time validation collects *every* problem before raising.
+"""
+
+from __future__ import annotations
+
+
+class RNNSimError(Exception):
+    """Base class of every rnnsim error."""
+
+
+class NetworkError(RNNSimError, ValueError):
+    """A network is malformed (raised while building or validating it).
+
+    ``problems`` lists every problem found, one line each.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        self.problems = list(problems) if problems else [message]
+        super().__init__(message)
+
+
+class SimulationError(RNNSimError, ArithmeticError):
+    """A run-time failure: ``node`` and ``time`` say where, the message says why."""
+
+    def __init__(self, message: str, *, node: str | None = None, time: int | None = None):
+        self.node = node
+        self.time = time
+        super().__init__(message)
+
+
+class ReciprocalOfZero(SimulationError, ZeroDivisionError):
+    """Recip(e) evaluated with e = 0."""
+
+
+class FixedPointOverflow(SimulationError, OverflowError):
+    """A node value left the range of a fixed-point format (policy 'raise')."""
+
+
+class InputError(RNNSimError, ValueError):
+    """Tokens given to a simulation are invalid (outside Σ, wrong shape, …)."""
+
+
+class UnsupportedFormat(RNNSimError, ValueError):
+    """An engine cannot represent an arithmetic format exactly and refuses it."""
+
+
+class FormatError(RNNSimError, ValueError):
+    """A saved network file is malformed, truncated or of an unknown version."""

@@ -1,0 +1,393 @@
+"""Expression IR for transition functions (SPEC §2.2; paper: Definition 3).
+
+A transition function f_u is an immutable expression tree over the values of nodes at the
+previous time step, built from the closed set
+
+    Const(c) | Node(u) | Affine(Σ w_i·e_i + c) | ReLU(e) | Prod(e1, e2) | Recip(e)
+
+Affine combinations with constant weights are free glue; ReLU, Prod and Recip are the
+paper's elementary functions. The *depth* of an expression is the largest number of
+ReLU/Prod/Recip on a root-to-leaf path; the paper's "composition of a constant number of
+elementary functions" is depth bounded by a constant. Operators build trees so builders
+read like the paper (``relu(x - c + 1) - relu(x - c)``); ``bool(expr)`` raises, so that
+``if x > 0:`` on an expression fails loudly instead of silently picking a branch.
+
+Constants are kept exact: ints and Fractions as given, floats converted exactly with
+``Fraction(float)``; a non-finite constant raises :class:`~rnnsim.errors.NetworkError`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from numbers import Rational
+from typing import Callable, Iterator, Mapping, Union
+
+from .errors import NetworkError
+
+Number = Union[int, Fraction]
+
+
+def exact(value, *, where: str = "constant") -> Number:
+    """Convert a Python number to an exact int or Fraction (ints stay ints)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else value
+    if isinstance(value, Rational):
+        return exact(Fraction(value.numerator, value.denominator))
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise NetworkError(f"{where}: {value!r} is not a number") from None
+    if not math.isfinite(f):
+        raise NetworkError(
+            f"{where}: non-finite constant {value!r}; every weight and initial value must be a finite number"
+        )
+    return exact(Fraction(f))
+
+
+class Expr:
+    """Base class of the closed expression set. Instances are immutable and hashable."""
+
+    __slots__ = ()
+
+    # ---- operators -------------------------------------------------------------------
+    def __add__(self, other):
+        return _affine_sum([(self, 1), (as_expr(other), 1)])
+
+    def __radd__(self, other):
+        return _affine_sum([(as_expr(other), 1), (self, 1)])
+
+    def __sub__(self, other):
+        return _affine_sum([(self, 1), (as_expr(other), -1)])
+
+    def __rsub__(self, other):
+        return _affine_sum([(as_expr(other), 1), (self, -1)])
+
+    def __neg__(self):
+        return _affine_sum([(self, -1)])
+
+    def __pos__(self):
+        return self
+
+    def __mul__(self, other):
+        other = as_expr(other)
+        if isinstance(other, Const):
+            return _affine_sum([(self, other.value)])
+        if isinstance(self, Const):
+            return _affine_sum([(other, self.value)])
+        return Prod(self, other)
+
+    def __rmul__(self, other):
+        return as_expr(other).__mul__(self)
+
+    def __truediv__(self, other):
+        other = as_expr(other)
+        if isinstance(other, Const):
+            if other.value == 0:
+                raise NetworkError("division of an expression by the constant 0")
+            return _affine_sum([(self, Fraction(1) / other.value)])
+        return Prod(self, Recip(other))
+
+    def __rtruediv__(self, other):
+        return as_expr(other) / self
+
+    def __bool__(self):
+        raise TypeError(
+            f"the truth value of an expression ({self}) is not known while building a network; "
+            "use the gadgets (constructions.gadgets.ge/le/eq/ite) to build a comparison into "
+            "the network instead of branching in Python"
+        )
+
+    # comparisons would silently give Python bools on trees; make them loud
+    def __lt__(self, other):
+        raise TypeError(_cmp_msg("<"))
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    # ---- structure -------------------------------------------------------------------
+    def children(self) -> tuple["Expr", ...]:
+        return ()
+
+    def depth(self) -> int:
+        """Largest number of ReLU/Prod/Recip on a root-to-leaf path."""
+        return _depth(self, {})
+
+    def nodes(self) -> frozenset[str]:
+        """Names of the nodes this expression reads."""
+        out: set[str] = set()
+        for e in self.walk():
+            if isinstance(e, Node):
+                out.add(e.name)
+        return frozenset(out)
+
+    def walk(self) -> Iterator["Expr"]:
+        """Every distinct subexpression, each once (post-order)."""
+        seen: set[int] = set()
+        stack: list[tuple[Expr, bool]] = [(self, False)]
+        while stack:
+            e, expanded = stack.pop()
+            if id(e) in seen:
+                continue
+            if expanded:
+                seen.add(id(e))
+                yield e
+            else:
+                stack.append((e, True))
+                for c in e.children():
+                    stack.append((c, False))
+
+    def substitute(self, mapping: Mapping[str, "Expr"]) -> "Expr":
+        """Replace Node(name) leaves by mapping[name] (names not in mapping stay)."""
+        return _map_leaves(self, lambda n: mapping.get(n.name, n), {})
+
+    def rename(self, fn: Callable[[str], str]) -> "Expr":
+        """Rename every node this expression reads."""
+        return _map_leaves(self, lambda n: Node(fn(n.name)), {})
+
+    def evaluate(self, env: Mapping[str, object], arith) -> object:
+        """Tree-walking evaluation under an arithmetic (see rnnsim.arith); test oracle."""
+        memo: dict[int, object] = {}
+        for e in self.walk():
+            memo[id(e)] = e._eval(env, arith, memo)
+        return memo[id(self)]
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _cmp_msg(op: str) -> str:
+    return (
+        f"expressions cannot be compared with '{op}' while building a network; "
+        "use constructions.gadgets.ge/le/eq to build the comparison into the network"
+    )
+
+
+@dataclass(frozen=True, eq=True, repr=False)
+class Const(Expr):
+    value: Number
+
+    def __post_init__(self):
+        object.__setattr__(self, "value", exact(self.value))
+
+    def _eval(self, env, arith, memo):
+        return arith.const(self.value)
+
+    def __str__(self):
+        return _fmt(self.value)
+
+
+@dataclass(frozen=True, eq=True, repr=False)
+class Node(Expr):
+    name: str
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise NetworkError(f"node names are non-empty strings, got {self.name!r}")
+
+    def _eval(self, env, arith, memo):
+        try:
+            return env[self.name]
+        except KeyError:
+            raise NetworkError(f"unknown node {self.name!r} referenced") from None
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass(frozen=True, eq=True, repr=False)
+class Affine(Expr):
+    """Σ w_i·e_i + c with exact constant weights; e_i are never Affine or Const themselves."""
+
+    terms: tuple[tuple[Expr, Number], ...]
+    const: Number = 0
+
+    def __post_init__(self):
+        object.__setattr__(
+            self, "terms", tuple((e, exact(w, where=f"weight of {e}")) for e, w in self.terms)
+        )
+        object.__setattr__(self, "const", exact(self.const))
+
+    def children(self):
+        return tuple(e for e, _ in self.terms)
+
+    def _eval(self, env, arith, memo):
+        return arith.affine(
+            [(memo[id(e)], arith.const(w)) for e, w in self.terms], arith.const(self.const)
+        )
+
+    def __str__(self):
+        parts = []
+        for e, w in self.terms:
+            s = str(e)
+            if w == 1:
+                parts.append(f"+ {s}")
+            elif w == -1:
+                parts.append(f"- {s}")
+            elif w < 0:
+                parts.append(f"- {_fmt(-w)}*{s}")
+            else:
+                parts.append(f"+ {_fmt(w)}*{s}")
+        if self.const:
+            parts.append(f"- {_fmt(-self.const)}" if self.const < 0 else f"+ {_fmt(self.const)}")
+        text = " ".join(parts)
+        text = text[2:] if text.startswith("+ ") else "-" + text[2:]
+        return f"({text})"
+
+
+@dataclass(frozen=True, eq=True, repr=False)
+class ReLU(Expr):
+    arg: Expr
+
+    def children(self):
+        return (self.arg,)
+
+    def _eval(self, env, arith, memo):
+        return arith.relu(memo[id(self.arg)])
+
+    def __str__(self):
+        return f"relu{_paren(self.arg)}"
+
+
+@dataclass(frozen=True, eq=True, repr=False)
+class Prod(Expr):
+    left: Expr
+    right: Expr
+
+    def children(self):
+        return (self.left, self.right)
+
+    def _eval(self, env, arith, memo):
+        return arith.prod(memo[id(self.left)], memo[id(self.right)])
+
+    def __str__(self):
+        return f"{_atom(self.left)}·{_atom(self.right)}"
+
+
+@dataclass(frozen=True, eq=True, repr=False)
+class Recip(Expr):
+    arg: Expr
+
+    def children(self):
+        return (self.arg,)
+
+    def _eval(self, env, arith, memo):
+        return arith.recip(memo[id(self.arg)])
+
+    def __str__(self):
+        return f"recip{_paren(self.arg)}"
+
+
+# ---- constructors -----------------------------------------------------------------------
+
+def as_expr(value) -> Expr:
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, str):
+        raise TypeError(
+            f"{value!r} is a string; refer to a node with rnnsim.Node({value!r}) (or the "
+            "expression returned when it was declared)"
+        )
+    return Const(value)
+
+
+def const(value) -> Const:
+    return Const(value)
+
+
+def relu(e) -> Expr:
+    e = as_expr(e)
+    if isinstance(e, Const):
+        return Const(max(e.value, 0))
+    return ReLU(e)
+
+
+def recip(e) -> Expr:
+    e = as_expr(e)
+    if isinstance(e, Const):
+        if e.value == 0:
+            raise NetworkError("recip of the constant 0")
+        return Const(Fraction(1) / e.value)
+    return Recip(e)
+
+
+def prod(a, b) -> Expr:
+    return as_expr(a) * as_expr(b)
+
+
+def affine(terms, const=0) -> Expr:
+    """Σ w·e + const from an iterable of (expr, weight) pairs."""
+    return _affine_sum([(as_expr(e), w) for e, w in terms] + [(Const(const), 1)])
+
+
+def _affine_sum(pairs) -> Expr:
+    """Flatten and merge a weighted sum; keep term order of first appearance."""
+    acc: dict[Expr, Number] = {}
+    c: Number = 0
+    for e, w in pairs:
+        w = exact(w)
+        if isinstance(e, Const):
+            c = exact(c + w * e.value)
+        elif isinstance(e, Affine):
+            for ee, ww in e.terms:
+                acc[ee] = exact(acc.get(ee, 0) + w * ww)
+            c = exact(c + w * e.const)
+        else:
+            acc[e] = exact(acc.get(e, 0) + w)
+    terms = tuple((e, w) for e, w in acc.items() if w != 0)
+    if not terms:
+        return Const(c)
+    if len(terms) == 1 and terms[0][1] == 1 and c == 0:
+        return terms[0][0]
+    return Affine(terms, c)
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+def _depth(e: Expr, memo: dict) -> int:
+    # iterative post-order to survive deep trees
+    for sub in e.walk():
+        if id(sub) in memo:
+            continue
+        d = max((memo[id(c)] for c in sub.children()), default=0)
+        if isinstance(sub, (ReLU, Prod, Recip)):
+            d += 1
+        memo[id(sub)] = d
+    return memo[id(e)]
+
+
+def _map_leaves(e: Expr, fn, memo: dict) -> Expr:
+    for sub in e.walk():
+        if isinstance(sub, Node):
+            out = as_expr(fn(sub))
+        elif isinstance(sub, Const):
+            out = sub
+        elif isinstance(sub, Affine):
+            out = _affine_sum([(memo[id(t)], w) for t, w in sub.terms] + [(Const(sub.const), 1)])
+        elif isinstance(sub, ReLU):
+            out = relu(memo[id(sub.arg)])
+        elif isinstance(sub, Prod):
+            out = Prod(memo[id(sub.left)], memo[id(sub.right)])
+        elif isinstance(sub, Recip):
+            out = Recip(memo[id(sub.arg)])
+        else:  # pragma: no cover - the set is closed
+            raise TypeError(type(sub))
+        memo[id(sub)] = out
+    return memo[id(e)]
+
+
+def _fmt(v: Number) -> str:
+    return str(v)
+
+
+def _paren(e: Expr) -> str:
+    s = str(e)
+    return s if s.startswith("(") else f"({s})"
+
+
+def _atom(e: Expr) -> str:
+    return str(e) if isinstance(e, (Node, Const, Affine)) else f"({e})"

@@ -1,0 +1,174 @@
+"""Lowering of an RNN to a flat, immutable program — the only thing engines see.
+
+Register file: registers ``0 … n−1`` hold the node values at time t (inputs first, in
+``RNN.nodes`` order); registers ``n …`` are temporaries, one per operation. Operations are
+listed in topological order; structurally equal subexpressions anywhere in the network
+are computed once (common-subexpression sharing) and constants are pooled. One step is
+
+    for op in ops: reg[op.dst] = op(reg)            # reads registers < op.dst only
+    new[u] = reg[src[u]]  for every non-input u       # double-buffered commit
+
+Opcodes: CONST (pool[c]); AFFINE (Σ pool[w_k]·reg[r_k] over terms[start:stop], + pool[c]);
+RELU (reg[a]); PROD (reg[a]·reg[b]); RECIP (1/reg[a]). ``op_node`` names, for each
+operation, the first node whose transition contains it (used in error messages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU
+
+CONST, AFFINE, RELU, PROD, RECIP = 0, 1, 2, 3, 4
+OPNAMES = {CONST: "const", AFFINE: "affine", RELU: "relu", PROD: "prod", RECIP: "recip"}
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    names: tuple[str, ...]
+    n_nodes: int
+    inputs: np.ndarray          # register of each input node (int32)
+    encoding: str               # "value" | "onehot"
+    alphabet: int
+    output: int
+    tau: int
+    hidden: np.ndarray          # registers of hidden nodes
+    init: tuple                 # exact initial value per node (0 for inputs)
+    consts: tuple               # exact constant pool (ints/Fractions)
+    op_code: np.ndarray         # int8 [n_ops]
+    op_a: np.ndarray            # int32 [n_ops]   first operand register / term start / const idx
+    op_b: np.ndarray            # int32 [n_ops]   second operand register / term stop
+    op_c: np.ndarray            # int32 [n_ops]   constant index (AFFINE offset, CONST value)
+    op_node: np.ndarray         # int32 [n_ops]   node whose transition first used the op
+    term_reg: np.ndarray        # int32 [n_terms]
+    term_w: np.ndarray          # int32 [n_terms] index into consts
+    src: np.ndarray             # int32 [n_nodes] register holding the new value; -1 for inputs
+
+    @property
+    def n_ops(self) -> int:
+        return len(self.op_code)
+
+    @property
+    def n_regs(self) -> int:
+        return self.n_nodes + self.n_ops
+
+    def dst(self, k: int) -> int:
+        return self.n_nodes + k
+
+    def consts_float(self) -> np.ndarray:
+        return np.array([float(c) for c in self.consts], dtype=np.float64)
+
+    def kind_counts(self) -> dict[str, int]:
+        counts = {name: 0 for name in OPNAMES.values()}
+        for c in self.op_code:
+            counts[OPNAMES[int(c)]] += 1
+        counts["copy"] = int(sum(1 for u in range(self.n_nodes) if 0 <= self.src[u] < self.n_nodes))
+        return counts
+
+    def listing(self) -> str:
+        """Human-readable op list (for debugging and RNNSIM_DUMP)."""
+        lines = []
+        n = self.n_nodes
+
+        def r(i):
+            return self.names[i] if i < n else f"t{i - n}"
+
+        for k in range(self.n_ops):
+            c = int(self.op_code[k])
+            a, b, ci = int(self.op_a[k]), int(self.op_b[k]), int(self.op_c[k])
+            if c == CONST:
+                rhs = str(self.consts[ci])
+            elif c == AFFINE:
+                rhs = " + ".join(f"{self.consts[self.term_w[j]]}*{r(int(self.term_reg[j]))}" for j in range(a, b))
+                rhs += f" + {self.consts[ci]}"
+            elif c == RELU:
+                rhs = f"relu({r(a)})"
+            elif c == PROD:
+                rhs = f"{r(a)} * {r(b)}"
+            else:
+                rhs = f"1/{r(a)}"
+            lines.append(f"t{k} = {rhs}    # {self.names[self.op_node[k]]}")
+        for u in range(n):
+            if self.src[u] >= 0:
+                lines.append(f"{self.names[u]}' = {r(int(self.src[u]))}")
+        return "\n".join(lines)
+
+
+def lower(rnn) -> Program:
+    names = rnn.nodes
+    n = len(names)
+    index = {nm: i for i, nm in enumerate(names)}
+    const_idx: dict = {}
+    consts: list = []
+
+    def cidx(v) -> int:
+        key = (type(v) is Fraction, v)
+        k = const_idx.get(key)
+        if k is None:
+            k = len(consts)
+            consts.append(v)
+            const_idx[key] = k
+        return k
+
+    reg_of: dict[Expr, int] = {}
+    op_code: list[int] = []
+    op_a: list[int] = []
+    op_b: list[int] = []
+    op_c: list[int] = []
+    op_node: list[int] = []
+    term_reg: list[int] = []
+    term_w: list[int] = []
+
+    def emit(code, a, b, c, owner) -> int:
+        op_code.append(code)
+        op_a.append(a)
+        op_b.append(b)
+        op_c.append(c)
+        op_node.append(owner)
+        return n + len(op_code) - 1
+
+    src = np.full(n, -1, dtype=np.int64)
+    for u, f in rnn.transitions.items():
+        owner = index[u]
+        for e in f.walk():
+            if isinstance(e, Node):
+                continue
+            if e in reg_of:
+                continue
+            if isinstance(e, Const):
+                reg = emit(CONST, 0, 0, cidx(e.value), owner)
+            elif isinstance(e, Affine):
+                start = len(term_reg)
+                for t, w in e.terms:
+                    term_reg.append(_reg(t, index, reg_of))
+                    term_w.append(cidx(w))
+                reg = emit(AFFINE, start, len(term_reg), cidx(e.const), owner)
+            elif isinstance(e, ReLU):
+                reg = emit(RELU, _reg(e.arg, index, reg_of), 0, 0, owner)
+            elif isinstance(e, Prod):
+                reg = emit(PROD, _reg(e.left, index, reg_of), _reg(e.right, index, reg_of), 0, owner)
+            elif isinstance(e, Recip):
+                reg = emit(RECIP, _reg(e.arg, index, reg_of), 0, 0, owner)
+            else:  # pragma: no cover
+                raise TypeError(type(e))
+            reg_of[e] = reg
+        src[owner] = _reg(f, index, reg_of)
+
+    i32 = lambda xs: np.asarray(xs, dtype=np.int32)  # noqa: E731
+    init = tuple(rnn.init.get(nm, 0) for nm in names)
+    return Program(
+        names=tuple(names), n_nodes=n, inputs=i32([index[i] for i in rnn.inputs]),
+        encoding=rnn.input_encoding, alphabet=rnn.alphabet, output=index[rnn.output],
+        tau=rnn.tau, hidden=i32([index[h] for h in rnn.hidden]), init=init, consts=tuple(consts),
+        op_code=np.asarray(op_code, dtype=np.int8), op_a=i32(op_a), op_b=i32(op_b), op_c=i32(op_c),
+        op_node=i32(op_node), term_reg=i32(term_reg), term_w=i32(term_w), src=i32(src),
+    )
+
+
+def _reg(e: Expr, index, reg_of) -> int:
+    if isinstance(e, Node):
+        return index[e.name]
+    return reg_of[e]
