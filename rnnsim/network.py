@@ -346,9 +346,15 @@ class Builder:
         self.input_encoding = "onehot"
         return out
 
-    def node(self, name: str, init=0, update=None, *, hidden: bool = False) -> Node:
-        """Declare a node with an initial value (and optionally its transition now)."""
+    def node(self, name: str, init=0, update=None, *, hidden: bool = False, boolean: bool = False) -> Node:
+        """Declare a node with an initial value (and optionally its transition now).
+
+        ``boolean=True`` declares that the node only ever holds 0 or 1 (recorded in
+        ``meta["boolean_nodes"]``, kept by :meth:`embed`); gating uses it to merge controls.
+        """
         self._declare(name)
+        if boolean:
+            self.meta.setdefault("boolean_nodes", []).append(name)
         self._init[name] = exact(init, where=f"initial value of node {name!r}")
         if update is not None:
             self.update(name, update)
@@ -465,11 +471,18 @@ class Builder:
             for h in rnn.hidden:
                 if h in copied_set:
                     self._hidden[f"{prefix}.{h}"] = None
+        # nodes declared 0/1-valued stay so in a copy (gating merges controls through them)
+        bools = [f"{prefix}.{n}" for n in rnn.meta.get("boolean_nodes", ()) if n in copied_set]
+        if bools:
+            known = self.meta.setdefault("boolean_nodes", [])
+            known.extend(n for n in bools if n not in known)
         return mapping
 
     def build(self, meta: Mapping[str, Any] | None = None) -> RNN:
         """Validate (reporting every problem at once) and freeze."""
-        m = dict(self.meta)
+        import copy
+
+        m = copy.deepcopy(self.meta)
         if meta:
             m.update(meta)
         return RNN(
