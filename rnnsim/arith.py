@@ -47,11 +47,23 @@ class Exact:
             s = s + w * v
         return _norm(s)
 
+    def affine_regs(self, regs, terms, c):
+        """affine() over (register, weight) terms, reading ``regs``."""
+        s = c
+        for r, w in terms:
+            s = s + w * regs[r]
+        if type(s) is Fraction and s.denominator == 1:
+            return s.numerator
+        return s
+
     def relu(self, v):
         return v if v > 0 else 0
 
     def prod(self, a, b):
-        return _norm(a * b)
+        p = a * b
+        if type(p) is Fraction and p.denominator == 1:
+            return p.numerator
+        return p
 
     def recip(self, v):
         if v == 0:
@@ -89,6 +101,12 @@ class Float64:
         s = 0.0
         for v, w in pairs:
             s += w * v
+        return s + c
+
+    def affine_regs(self, regs, terms, c):
+        s = 0.0
+        for r, w in terms:
+            s += w * regs[r]
         return s + c
 
     def relu(self, v):
@@ -162,15 +180,20 @@ class Fixed:
 
     def quantize(self, x) -> Fraction:
         """Q(x) = sign(x)·⌊|x|·2^f⌋·2^−f (truncation toward zero)."""
+        if type(x) is int:
+            return x
         x = Fraction(x)
-        m = (abs(x.numerator) << self.frac_bits) // x.denominator
+        d = x.denominator
+        if d & (d - 1) == 0 and d <= self.scale:  # already on the grid
+            return x.numerator if d == 1 else x
+        m = (abs(x.numerator) << self.frac_bits) // d
         return Fraction(-m if x < 0 else m, self.scale)
 
     def const(self, c):
         return self.quantize(c)
 
     def token(self, x: int):
-        return Fraction(x)
+        return x
 
     def affine(self, pairs, c):
         # weights and offset arrive already quantized by const()
@@ -179,8 +202,14 @@ class Fixed:
             s += w * v
         return self.quantize(s)
 
+    def affine_regs(self, regs, terms, c):
+        s = c
+        for r, w in terms:
+            s += w * regs[r]
+        return self.quantize(s)
+
     def relu(self, v):
-        return v if v > 0 else Fraction(0)
+        return v if v > 0 else 0
 
     def prod(self, a, b):
         return self.quantize(a * b)

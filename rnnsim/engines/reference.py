@@ -67,23 +67,25 @@ class ReferenceExecutor(Executor):
                 vals[i] = self.arith.token(1 if s == token else 0)
 
     def step(self, vals, t):
-        """Values at time t → values at time t+1 (in place on a fresh list)."""
+        """Values at time t → values at time t+1 (a new list)."""
         arith = self.arith
-        regs = vals + [None] * len(self.ops)
-        n = self.n
-        k = 0
+        affine, relu, prod, recip = arith.affine_regs, arith.relu, arith.prod, arith.recip
+        regs = list(vals)
+        push = regs.append
+        k = -1
         try:
-            for k, (code, a, b) in enumerate(self.ops):
+            for code, a, b in self.ops:
+                k += 1
                 if code == AFFINE:
-                    regs[n + k] = arith.affine([(regs[r], w) for r, w in a], b)
+                    push(affine(regs, a, b))
                 elif code == RELU:
-                    regs[n + k] = arith.relu(regs[a])
+                    push(relu(regs[a]))
                 elif code == PROD:
-                    regs[n + k] = arith.prod(regs[a], regs[b])
+                    push(prod(regs[a], regs[b]))
                 elif code == RECIP:
-                    regs[n + k] = arith.recip(regs[a])
+                    push(recip(regs[a]))
                 else:
-                    regs[n + k] = a
+                    push(a)
         except ZeroDivisionError:
             node = self.program.names[int(self.program.op_node[k])]
             raise ReciprocalOfZero(
