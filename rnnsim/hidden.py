@@ -1,0 +1,200 @@
+"""Hidden node sets (SPEC §2.5; paper: Definition 3 item 9 and the relaxation of Section 2.2).
+
+H is a hidden node set of an RNN R when (a) every u ∈ H reads only nodes of H ∪ I, and
+(b) for every m, the outputs at times m'τ, m' > m, are a function of the values of H at
+time mτ and of the later tokens x_{m+1}, x_{m+2}, …. Condition (a) is structural and is
+checked by :func:`check_structural` (``RNN`` also enforces it when it is built).
+Condition (b) is semantic and is tested by :func:`transplant_test`: run a document to time
+mτ, overwrite every node outside H ∪ I with arbitrary values, continue, and compare the
+outputs at every later multiple of τ with the untouched run. Any difference (or a run-time
+error that the untouched run did not have) disproves (b) for that H.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+from .arith import Fixed, Float64, parse_arithmetic
+from .engines import get_engine
+from .engines.base import raw_to_exact
+from .errors import InputError, SimulationError
+from .simulate import check_tokens
+
+__all__ = ["check_structural", "transplant_test", "TransplantReport", "Mismatch"]
+
+
+def check_structural(rnn, hidden: Iterable[str] | None = None) -> list[str]:
+    """Problems with SPEC §2.5(a) for ``hidden`` (default: ``rnn.hidden``); [] when none.
+
+    One line per problem: a hidden name that is not a node, an input node in H, or a
+    hidden node whose transition reads nodes outside H ∪ I (named).
+    """
+    hset = list(rnn.hidden if hidden is None else hidden)
+    node_set, input_set = set(rnn.nodes), set(rnn.inputs)
+    allowed = set(hset) | input_set
+    problems = []
+    for h in hset:
+        if h not in node_set:
+            problems.append(f"hidden node {h!r} is not a node of {rnn.name!r}")
+        elif h in input_set:
+            problems.append(f"hidden node {h!r} is an input node; H ⊆ V \\ I")
+        else:
+            outside = sorted(m for m in rnn.in_neighbours(h) if m not in allowed)
+            if outside:
+                problems.append(
+                    f"hidden node {h!r} reads {', '.join(map(repr, outside))} outside H ∪ I (SPEC §2.5(a))"
+                )
+    return problems
+
+
+@dataclass
+class Mismatch:
+    """The first place where a transplanted run differs from the untouched one."""
+
+    document: int            # index into the tokens list
+    tokens: tuple[int, ...]
+    m: int                   # values outside H ∪ I were overwritten at time m·τ
+    m_later: int             # first m' > m whose output differs (or where the run failed)
+    expected: object         # untouched output at time m'·τ (exact)
+    got: object              # transplanted output (exact), or None when the run failed
+    error: str | None = None  # run-time error of the transplanted run, if that is the difference
+
+    def __str__(self):
+        head = (
+            f"document {self.document} ({''.join(map(str, self.tokens)) if max(self.tokens, default=0) < 10 else self.tokens}): "
+            f"after overwriting the nodes outside H ∪ I at time m·τ with m = {self.m}, "
+        )
+        if self.error is not None:
+            return head + (
+                f"the run failed at token m' = {self.m_later} while the untouched run did not: {self.error} "
+                "— the garbage in non-hidden nodes reached a Recip/overflow, so the outputs depend on them"
+            )
+        return head + f"the output at time m'·τ with m' = {self.m_later} is {self.got}, expected {self.expected}"
+
+
+@dataclass
+class TransplantReport:
+    """Outcome of :func:`transplant_test`. ``ok`` is True when no mismatch was found."""
+
+    hidden: tuple[str, ...]
+    overwritten: tuple[str, ...]     # the nodes outside H ∪ I
+    documents: int
+    transplants: int                 # number of (document, m) pairs tried
+    comparisons: int                 # outputs compared
+    mismatch: Mismatch | None = None
+    all_mismatches: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatch is None
+
+    def __bool__(self):
+        return self.ok
+
+    def __str__(self):
+        if self.ok:
+            s = (
+                f"transplant test passed: {self.transplants} transplants over {self.documents} "
+                f"document(s), {self.comparisons} outputs compared, {len(self.overwritten)} node(s) overwritten"
+            )
+        else:
+            s = (
+                f"transplant test FAILED ({self.all_mismatches} of {self.transplants} transplants differ); "
+                f"first: {self.mismatch}"
+            )
+        return s + "".join(f"\n  note: {n}" for n in self.notes)
+
+    def raise_if_failed(self) -> "TransplantReport":
+        if not self.ok:
+            raise SimulationError(f"hidden set violates SPEC §2.5(b): {self}")
+        return self
+
+
+def transplant_test(
+    rnn,
+    tokens_list: Sequence[Sequence[int]],
+    *,
+    hidden: Iterable[str] | None = None,
+    m_values: Iterable[int] | None = None,
+    arithmetic="exact",
+    seed: int = 0,
+    garbage: int = 1,
+) -> TransplantReport:
+    """Test SPEC §2.5(b) for ``hidden`` (default ``rnn.hidden``) on the given documents.
+
+    For each document and each m in ``m_values`` (default 0 … N−1), run to time mτ, set
+    every node outside H ∪ I to a random rational (seeded by ``seed``; ``garbage`` draws per
+    (document, m)), run on and compare the outputs at m' = m+1 … N with the untouched run.
+    Uses the reference engine, so ``exact`` (default) compares rationals exactly. An
+    error of the untouched run (e.g. a genuine reciprocal of zero) is raised; an error
+    that only the transplanted run hits is reported as the mismatch.
+    """
+    arith = parse_arithmetic(arithmetic)
+    hset = tuple(rnn.hidden if hidden is None else hidden)
+    problems = check_structural(rnn, hset)
+    notes = [f"structural (SPEC §2.5(a)): {p}" for p in problems]
+    keep = set(hset) | set(rnn.inputs)
+    over_idx = [i for i, n in enumerate(rnn.nodes) if n not in keep]
+    overwritten = tuple(rnn.nodes[i] for i in over_idx)
+    ex = get_engine("reference").compile(rnn.program, arith)
+    rng = random.Random(seed)
+    docs = [tuple(int(t) for t in check_tokens(rnn, d).reshape(-1)) for d in tokens_list]
+    if not docs:
+        raise InputError("transplant_test needs at least one document")
+    report = TransplantReport(hset, overwritten, len(docs), 0, 0, notes=notes)
+    for di, doc in enumerate(docs):
+        N = len(doc)
+        # untouched run: keep the state at every multiple of τ and every output
+        state = ex.init_state(1)
+        snapshots, expected = [ex.take(state, [0])], []
+        for m in range(N):
+            state, out = ex.advance(state, [doc[m]], m * rnn.tau)
+            expected.append(out[0])
+            snapshots.append(ex.take(state, [0]))
+        ms = range(N) if m_values is None else [m for m in m_values if 0 <= m < N]
+        for m in ms:
+            for _ in range(garbage):
+                report.transplants += 1
+                st = ex.take(snapshots[m], [0])
+                values = ex.node_values(st, 0)
+                for i in over_idx:
+                    values[i] = _garbage(rng, arith)
+                ex.set_node_values(st, 0, values)
+                found = None
+                for m2 in range(m, N):
+                    try:
+                        st, out = ex.advance(st, [doc[m2]], m2 * rnn.tau)
+                    except SimulationError as e:
+                        found = Mismatch(di, doc, m, m2 + 1, _exact(expected[m2], arith), None, str(e))
+                        break
+                    report.comparisons += 1
+                    if not _same(out[0], expected[m2]):
+                        found = Mismatch(di, doc, m, m2 + 1, _exact(expected[m2], arith), _exact(out[0], arith))
+                        break
+                if found is not None:
+                    report.all_mismatches += 1
+                    if report.mismatch is None:
+                        report.mismatch = found
+    return report
+
+
+def _garbage(rng: random.Random, arith):
+    """An arbitrary value a node could hold: a random rational (on the grid and in range
+    for fixed formats, a float for float64)."""
+    if isinstance(arith, Fixed):
+        lim = arith.limit * arith.scale - 1
+        return Fraction(rng.randint(-lim, lim), arith.scale)
+    v = Fraction(rng.randint(-50, 50), rng.choice((1, 2, 3, 7, 16)))
+    return float(v) if isinstance(arith, Float64) else v
+
+
+def _same(a, b) -> bool:
+    return a == b or (a != a and b != b)  # NaN == NaN for this purpose
+
+
+def _exact(v, arith):
+    return raw_to_exact([v], arith)[0]
