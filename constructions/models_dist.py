@@ -15,7 +15,7 @@ least j−1+k tokens; it reads only x_{<j} and the window w = x_{j..j+k−1}). A
   full previous window). State: the last 2k−1 tokens, initialised to the sentinel 2 ∉ Σ,
   so that a comparison with a position before the document start fails by itself (the
   hat eq(a, 2) = 0 for a ∈ {0, 1}): no position counter is needed. Output AND_i eq(w_i,
-  x_{j−k+i}), depth 2. Size 2k+1, hidden 2k−1.
+  x_{j−k+i}), depth 2 (1 for k = 1). Size 2k+1, hidden 2k−1.
 * ``bracket_distinguisher(k, cap)``: with 1 = '(' and 0 = ')', d(j, x) = 1 iff the running
   depth of x_1 … x_{j+k−1} never goes negative, never exceeds ``cap``, and ends at 0. State:
   the depth D clamped to [0, cap] and a "broken" flag B (set forever once the depth leaves
@@ -161,7 +161,7 @@ def repeat_distinguisher(k: int, *, tau: int = 1, name: str = "repeat"):
     vals = shift_register(b, x, 2 * k - 1, gate, pad=SENTINEL)   # vals[i] = x_{m−i}
     o = b.node("d", init=0, update=AND(*[eq(vals[i] - vals[k + i], 0) for i in range(k)]))
     b.output(o)
-    depth = 2
+    depth = 2 if (k >= 2 or clk) else 1        # AND of k ≥ 2 hats; k = 1: the hat alone
     return b.build(meta=_meta("repeat_distinguisher", {"k": k}, k, size=2 * k + 1 + clk,
                               hidden_size=2 * k - 1 + clk, tau=b.tau, depth=depth))
 
