@@ -7,6 +7,6 @@ Modules: :mod:`textdist` (LMs, text distributions, loss, KL; Lemmas 5, 6),
 Usage: ``from proofs_checks import textdist, advantage, boost as pboost``.
 """
 
-from . import advantage, boost, instances, textdist  # noqa: F401
+from . import advantage, boost, bounds, factoring, instances, runner, textdist  # noqa: F401
 
-__all__ = ["textdist", "advantage", "boost", "instances"]
+__all__ = ["textdist", "advantage", "boost", "instances", "bounds", "factoring", "runner"]

@@ -17,6 +17,13 @@ from proofs_checks.instances import random_instance
 WORST: dict[str, tuple[float, int]] = {}
 
 
+def informative(inst) -> bool:
+    """d depends on some window given its prefix (otherwise every A_j = 0 and the Lemma 1
+    bounds and gain are all 0: the slack 0 says nothing)."""
+    return any((inst.d.window(j).min(axis=1) != inst.d.window(j).max(axis=1)).any()
+               for j in range(1, inst.N - inst.k + 2))
+
+
 def record(name: str, slack) -> None:
     """Log slack (bound − measured; ≥ 0 means the statement held) for ``name``."""
     s = float(slack)
