@@ -17,8 +17,9 @@ Public API
                                ``.window(j)`` → (b**(j−1), b**k) array;
                                ``DistTable.from_callable(d, b, k, N)``; ``.complement()``.
 ``as_table(d, b, k, N)``       callable or table → DistTable.
-``advantage(p, q, d, *, k)``   → :class:`Advantage` (A, alpha, M, k, I, n, S, Q = E_p E_q d per
-                               window, P = E_p d per window); exact when p and q are exact.
+``advantage(p, q, d, *, k, b=None, N=None)`` → :class:`Advantage` (A, alpha, M, k, I, n, S,
+                               Q = E_p E_q d per window, P = E_p d per window); exact when p
+                               and q are exact; b, N needed only for a callable/vector p.
 ``offsets(k, M)``              → {r: I_r}.
 ``random_distinguisher(b, k, N, rng, density=0.5, prefix_dependent=True)``.
 ``distinguisher_from_rnn(rnn, k, N, arithmetic="exact", engine="auto")`` → DistTable (the RNN
@@ -102,7 +103,7 @@ class DistTable:
 
 def _bit(d, j, x) -> int:
     v = d(j, x)
-    if v not in (0, 1) or isinstance(v, float) and v != int(v):
+    if v not in (0, 1):
         raise NotADistinguisher(f"d({j}, {x}) = {v!r} is not 0 or 1")
     return int(v)
 
@@ -139,11 +140,12 @@ def _exactify(a: np.ndarray, exact: bool) -> np.ndarray:
 
 @realizes("SPEC 3", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
           "Σ_r S_r = Mα, Σ_r n_r = M", kind="check")
-def advantage(p, q, d, *, k: int) -> Advantage:
-    """A_j, α, I_r, n_r, S_r for data p (Distribution/LM/…), model q (LM or callable) and
-    distinguisher d (callable or DistTable). Exact (Fractions) when p and q are exact.
+def advantage(p, q, d, *, k: int, b: int | None = None, N: int | None = None) -> Advantage:
+    """A_j, α, I_r, n_r, S_r for data p (Distribution, LM, or — with b and N — an LM callable
+    or a probability vector over Σ^N), model q (LM or callable) and distinguisher d (callable
+    or DistTable). Exact (Fractions) when p and q are exact.
     A_j = Σ_{z∈Σ^{j−1}, y∈Σ^k} (p(z)·q(y|z) − p(zy))·d(j, zy)."""
-    p = as_distribution(p)
+    p = as_distribution(p, b, N)
     q = as_lm(q, p.b, p.N)
     b, N = p.b, p.N
     D = as_table(d, b, k, N)

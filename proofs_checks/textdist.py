@@ -240,7 +240,7 @@ class LM:
         for m in range(self.N):
             cum = np.cumsum(_to_float_array(self.levels[m])[idx], axis=1)
             u = rng.random(n) * cum[:, -1]
-            tok = np.minimum((u[:, None] >= cum).sum(axis=1), self.b - 1)
+            tok = (u[:, None] >= cum).sum(axis=1)          # u < cum[-1], so tok ≤ b − 1
             out[:, m] = tok
             idx = idx * self.b + tok
         return out
@@ -318,13 +318,16 @@ class Distribution:
 
 
 def as_distribution(p, b: int | None = None, N: int | None = None) -> Distribution:
-    """Distribution, LM (its text distribution) or probability vector (needs b, N) → Distribution."""
+    """Distribution, LM (its text distribution), LM callable or probability vector (the last
+    two need b and N) → Distribution."""
     if isinstance(p, Distribution):
         return p
     if isinstance(p, LM):
         return p.distribution()
     if b is None or N is None:
         raise TypeError(f"cannot read {type(p).__name__} as a text distribution without b and N")
+    if callable(p):
+        return LM.from_callable(p, b, N).distribution()
     return Distribution(p, b, N)
 
 

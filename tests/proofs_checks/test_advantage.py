@@ -119,3 +119,14 @@ def test_distinguisher_from_rnn_rejects_non_binary_output():
     bld.output(o)
     with pytest.raises(adv.NotADistinguisher, match="value 1/2 is not 0 or 1"):
         adv.distinguisher_from_rnn(bld.build(), 2, 3)
+
+
+@pytest.mark.lemma("SPEC 3")
+def test_advantage_accepts_callables_and_vectors_for_the_data():
+    rng = np.random.default_rng(9)
+    q = td.random_lm(2, 4, rng, exact=True)
+    p = td.random_lm(2, 4, rng, exact=True)
+    d = adv.random_distinguisher(2, 2, 4, rng)
+    a = adv.advantage(p, q, d, k=2)
+    assert adv.advantage(lambda x: p(x), q, d, k=2, b=2, N=4).A == a.A
+    assert adv.advantage(p.text(), lambda x: q(x), lambda j, x: d(j, x), k=2, b=2, N=4).A == a.A

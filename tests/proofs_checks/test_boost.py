@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rnnsim
@@ -157,3 +157,31 @@ def test_boosted_conditional_accepts_plain_callables():
     assert sum(tbl.text()) == 1
     q1 = pboost.boosted_text(q, d, k=2, r=1, weight=Fraction(1, 2), N=4, b=2)
     assert list(q1.probs) == list(tbl.text())
+
+
+@pytest.mark.lemma("Lemma 1")
+def test_paper_bound_follows_from_the_refined_bound_for_every_k_le_N():
+    """α²N/(4k) ≤ α²M/(2·min(k, M)) ⇔ N·min(k, M) ≤ 2kM, for all 1 ≤ k ≤ N ≤ 300: the
+    paper's form is implied by the project form (max over the min(k, M) non-empty classes)."""
+    for N in range(1, 301):
+        for k in range(1, N + 1):
+            M = N - k + 1
+            assert N * min(k, M) <= 2 * k * M, (N, k)
+
+
+@pytest.mark.lemma("Lemma 1")
+@settings(max_examples=25, deadline=None)
+@given(instances(exact=True, max_docs=243, floor=0), st.data(),
+       st.floats(min_value=0.01, max_value=3.0, allow_nan=False))
+def test_lemma1_bounds_hold_when_q_has_zeros_but_covers_the_data(inst, data, eta):
+    """q with zero conditionals; p = q's own text distribution reweighted (support ⊆ q's)."""
+    qt = inst.q.text()
+    w = np.array([v * w for v, w in zip(qt, inst.p.probs)], dtype=object)
+    assume(sum(w) > 0)
+    p = td.Distribution(w / sum(w), inst.b, inst.N)
+    r = data.draw(st.integers(1, inst.k))
+    rep = pboost.lemma1(p, inst.q, inst.d, k=inst.k, r=r, eta=eta)
+    assert math.isfinite(rep.kl_before) and rep.total == pytest.approx(1.0, abs=1e-12)
+    assert rep.gain == pytest.approx(rep.kl_before - rep.kl_after, abs=1e-9)
+    assert rep.gain >= rep.bound_tight - TOL and rep.bound_exp >= rep.bound_quad - TOL
+    assert rep.bound_tight >= rep.bound_exp - TOL
