@@ -36,7 +36,7 @@ import numpy as np
 
 from rnnsim.registry import realizes
 
-from .textdist import LM, Distribution, as_distribution, as_lm, prefix_index
+from .textdist import as_distribution, as_lm, prefix_index
 
 __all__ = ["DistTable", "as_table", "Advantage", "advantage", "offsets", "random_distinguisher",
            "distinguisher_from_rnn", "NotADistinguisher"]

@@ -42,7 +42,7 @@ import numpy as np
 
 from rnnsim.registry import realizes
 
-from .advantage import Advantage, DistTable, advantage, as_table
+from .advantage import Advantage, advantage, as_table
 from .textdist import LM, Distribution, _flog, as_distribution, as_lm, kl
 
 __all__ = ["resolve_weight", "boosted_text", "normalizers", "boosted_conditional", "BoostedLM",

@@ -271,10 +271,13 @@ class Distribution:
         return f"Distribution(b={self.b}, N={self.N}, {'exact' if self.exact else 'float64'})"
 
     def marginal(self, m: int) -> np.ndarray:
-        """p(x_{≤m}) for every x ∈ Σ^m."""
+        """p(x_{≤m}) for every x ∈ Σ^m (cached; treat ``probs`` as read-only)."""
         if not 0 <= m <= self.N:
             raise ValueError(f"marginal length {m} outside 0..{self.N}")
-        return _sum_rows(self.probs.reshape(self.b ** m, self.b ** (self.N - m)))
+        cache = self.__dict__.setdefault("_marginals", {})
+        if m not in cache:
+            cache[m] = _sum_rows(self.probs.reshape(self.b ** m, self.b ** (self.N - m)))
+        return cache[m]
 
     def conditional(self, prefix) -> tuple:
         """p(·|prefix); raises ValueError when the prefix has probability 0."""

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import rnnsim
 from proofs_checks import advantage as adv
 from proofs_checks import boost as pboost
 from proofs_checks import textdist as td
