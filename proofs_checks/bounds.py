@@ -29,7 +29,7 @@ Public API: ``theorem3(p, q, d, *, k)``, ``lemma13(a, b)``, ``lemma14(a, b, at, 
 ``lemma15(q, d, *, k, r, mu, eta=None, weight=None)``, ``lemma16(p, q_tilde, q_prime, mu)``,
 ``boosting_sequence(...)`` / ``boosting_closed_form(...)``, ``bad_indices(losses, eps)``,
 ``lemma4_count(losses, eps)``, ``max_rounds(N, b, k, eps)``,
-``iterate_boosting(p, q0, distinguishers, *, k, eps, max_rounds)``; random instance makers
+``iterate_boosting(p, q0, distinguishers, *, k, eps, max_iter)``; random instance makers
 ``random_lemma13``, ``random_lemma14``, ``random_lemma16``, ``random_monotone``.
 """
 
