@@ -63,34 +63,43 @@ class Mismatch:
     error: str | None = None  # run-time error of the transplanted run, if that is the difference
 
     def __str__(self):
-        head = (
-            f"document {self.document} ({''.join(map(str, self.tokens)) if max(self.tokens, default=0) < 10 else self.tokens}): "
-            f"after overwriting the nodes outside H ∪ I at time m·τ with m = {self.m}, "
-        )
+        doc = "".join(map(str, self.tokens)) if max(self.tokens, default=0) < 10 else str(self.tokens)
+        head = f"document {self.document} ({doc}): after overwriting the nodes outside H ∪ I at time m·τ with m = {self.m}, "
         if self.error is not None:
             return head + (
-                f"the run failed at token m' = {self.m_later} while the untouched run did not: {self.error} "
-                "— the garbage in non-hidden nodes reached a Recip/overflow, so the outputs depend on them"
+                f"every garbage draw made the run fail (first at token m' = {self.m_later}: {self.error}); "
+                "the untouched run did not fail, so garbage in non-hidden nodes reaches a Recip/overflow"
             )
         return head + f"the output at time m'·τ with m' = {self.m_later} is {self.got}, expected {self.expected}"
 
 
 @dataclass
 class TransplantReport:
-    """Outcome of :func:`transplant_test`. ``ok`` is True when no mismatch was found."""
+    """Outcome of :func:`transplant_test`.
+
+    ``ok`` is True when no transplanted run produced a different output and every
+    (document, m) pair had at least one garbage draw that ran through. A transplanted run
+    that fails with a run-time error (a reciprocal of zero or an overflow reached only
+    because of the garbage) is retried with new garbage and counted in
+    ``garbage_errors``; only when every retry fails is the pair ``inconclusive`` (and
+    ``ok`` False), since then nothing shows that the outputs ignore the garbage.
+    """
 
     hidden: tuple[str, ...]
     overwritten: tuple[str, ...]     # the nodes outside H ∪ I
     documents: int
-    transplants: int                 # number of (document, m) pairs tried
-    comparisons: int                 # outputs compared
-    mismatch: Mismatch | None = None
+    transplants: int = 0             # transplanted runs that ran through
+    comparisons: int = 0             # outputs compared
+    mismatch: Mismatch | None = None  # the first differing output (or the first inconclusive pair)
     all_mismatches: int = 0
+    garbage_errors: int = 0          # transplanted runs that failed with a run-time error
+    first_garbage_error: str | None = None
+    inconclusive: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.mismatch is None
+        return self.all_mismatches == 0 and self.inconclusive == 0
 
     def __bool__(self):
         return self.ok
@@ -103,9 +112,12 @@ class TransplantReport:
             )
         else:
             s = (
-                f"transplant test FAILED ({self.all_mismatches} of {self.transplants} transplants differ); "
-                f"first: {self.mismatch}"
+                f"transplant test FAILED ({self.all_mismatches} transplant(s) with a different output, "
+                f"{self.inconclusive} inconclusive); first: {self.mismatch}"
             )
+        if self.garbage_errors:
+            s += (f"\n  note: {self.garbage_errors} transplanted run(s) failed because of the garbage and "
+                  f"were retried; first: {self.first_garbage_error}")
         return s + "".join(f"\n  note: {n}" for n in self.notes)
 
     def raise_if_failed(self) -> "TransplantReport":
@@ -123,15 +135,17 @@ def transplant_test(
     arithmetic="exact",
     seed: int = 0,
     garbage: int = 1,
+    retries: int = 8,
 ) -> TransplantReport:
     """Test SPEC §2.5(b) for ``hidden`` (default ``rnn.hidden``) on the given documents.
 
     For each document and each m in ``m_values`` (default 0 … N−1), run to time mτ, set
-    every node outside H ∪ I to a random rational (seeded by ``seed``; ``garbage`` draws per
-    (document, m)), run on and compare the outputs at m' = m+1 … N with the untouched run.
-    Uses the reference engine, so ``exact`` (default) compares rationals exactly. An
+    every node outside H ∪ I to a random rational (seeded by ``seed``; ``garbage`` draws
+    per (document, m)), run on and compare the outputs at m' = m+1 … N with the untouched
+    run. Uses the reference engine, so ``exact`` (default) compares rationals exactly. An
     error of the untouched run (e.g. a genuine reciprocal of zero) is raised; an error
-    that only the transplanted run hits is reported as the mismatch.
+    that only a transplanted run hits is retried with new garbage (up to ``retries``
+    extra draws) and reported (see :class:`TransplantReport`).
     """
     arith = parse_arithmetic(arithmetic)
     hset = tuple(rnn.hidden if hidden is None else hidden)
@@ -145,7 +159,7 @@ def transplant_test(
     docs = [tuple(int(t) for t in check_tokens(rnn, d).reshape(-1)) for d in tokens_list]
     if not docs:
         raise InputError("transplant_test needs at least one document")
-    report = TransplantReport(hset, overwritten, len(docs), 0, 0, notes=notes)
+    report = TransplantReport(hset, overwritten, len(docs), notes=notes)
     for di, doc in enumerate(docs):
         N = len(doc)
         # untouched run: keep the state at every multiple of τ and every output
@@ -157,28 +171,43 @@ def transplant_test(
             snapshots.append(ex.take(state, [0]))
         ms = range(N) if m_values is None else [m for m in m_values if 0 <= m < N]
         for m in ms:
-            for _ in range(garbage):
-                report.transplants += 1
+            done, attempts, first_err = 0, 0, None
+            while done < garbage and attempts < garbage + retries:
+                attempts += 1
                 st = ex.take(snapshots[m], [0])
                 values = ex.node_values(st, 0)
                 for i in over_idx:
                     values[i] = _garbage(rng, arith)
                 ex.set_node_values(st, 0, values)
-                found = None
+                found, failed = None, False
                 for m2 in range(m, N):
                     try:
                         st, out = ex.advance(st, [doc[m2]], m2 * rnn.tau)
                     except SimulationError as e:
-                        found = Mismatch(di, doc, m, m2 + 1, _exact(expected[m2], arith), None, str(e))
+                        failed = True
+                        report.garbage_errors += 1
+                        if first_err is None:
+                            first_err = (m2 + 1, str(e))
+                        if report.first_garbage_error is None:
+                            report.first_garbage_error = f"document {di}, m = {m}, token m' = {m2 + 1}: {e}"
                         break
                     report.comparisons += 1
                     if not _same(out[0], expected[m2]):
                         found = Mismatch(di, doc, m, m2 + 1, _exact(expected[m2], arith), _exact(out[0], arith))
                         break
+                if failed:
+                    continue
+                done += 1
+                report.transplants += 1
                 if found is not None:
                     report.all_mismatches += 1
-                    if report.mismatch is None:
-                        report.mismatch = found
+                    if report.mismatch is None or report.mismatch.error is not None:
+                        report.mismatch = found  # a differing output outranks an inconclusive pair
+            if done == 0:
+                report.inconclusive += 1
+                if report.mismatch is None:
+                    m_at, err = first_err
+                    report.mismatch = Mismatch(di, doc, m, m_at, _exact(expected[m_at - 1], arith), None, err)
     return report
 
 
