@@ -318,8 +318,12 @@ def loads(text: str, *, source: str = "network") -> RNN:
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
-        hint = " (the file looks truncated)" if e.pos >= len(text.rstrip()) else ""
-        raise FormatError(f"{source}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}{hint}") from None
+        truncated = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
+        hint = " (the file looks truncated)" if truncated else ""
+        at = "" if e.msg.endswith(" at") else " at"
+        raise FormatError(
+            f"{source}: not valid JSON: {e.msg}{at} line {e.lineno}, column {e.colno}{hint}"
+        ) from None
     except RecursionError:
         raise FormatError(f"{source}: JSON nested too deeply") from None
     return from_dict(d, source=source)
