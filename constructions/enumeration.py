@@ -83,7 +83,7 @@ class Skeleton:
     def __init__(self, b: Builder, sched: Schedule, taus, *, x: Expr):
         self.b, self.sched = b, sched
         self.taus = tuple(sorted(set(int(t) for t in taus)))
-        if not self.taus or max(self.taus) > sched.T:
+        if self.taus and (min(self.taus) < 1 or max(self.taus) > sched.T):
             raise NetworkError(f"skeleton: periods {taus} must be ≥ 1 and ≤ the pace T = {sched.T}")
         k, P, r = sched.k, sched.P, sched.r
         cn = self.cnt = add_counters(b, sched)
