@@ -148,11 +148,18 @@ def simulate_batch(rnn, token_matrix, arithmetic="float64", engine: str = "auto"
     if toks.ndim != 2:
         raise InputError(f"simulate_batch takes a (B, N) token matrix; got shape {toks.shape}")
     arith = parse_arithmetic(arithmetic)
-    ex = _executor(rnn, arith, engine, toks.shape[0])
     B, N = toks.shape
+    work = B * N * rnn.tau * rnn.size
+    ex = _executor(rnn, arith, engine, B, work)
     out = np.empty((B, N), dtype=ex.raw_outputs_dtype())
     state = ex.init_state(B)
-    for m in _progress(range(N), progress, B * N * rnn.tau * rnn.size, "simulate_batch"):
+    if hasattr(ex, "advance_many"):  # compiled engines: many tokens per call
+        per_call = max(1, int(2e8 // max(1, B * rnn.tau * rnn.size)))
+        blocks = [(lo, min(N, lo + per_call)) for lo in range(0, N, per_call)]
+        for lo, hi in _progress(blocks, progress, work, "simulate_batch", ex):
+            state, out[:, lo:hi] = ex.advance_many(state, toks[:, lo:hi], lo * rnn.tau)
+        return out if raw else raw_to_float(out, arith)
+    for m in _progress(range(N), progress, work, "simulate_batch", ex):
         state, out[:, m] = ex.advance(state, np.ascontiguousarray(toks[:, m]), m * rnn.tau)
     return out if raw else raw_to_float(out, arith)
 
@@ -167,10 +174,11 @@ def simulate_all(rnn, N: int, arithmetic="float64", engine: str = "auto", *, raw
     arith = parse_arithmetic(arithmetic)
     b = rnn.alphabet
     total = b ** N
-    ex = _executor(rnn, arith, engine, total)
+    work = 2 * total * rnn.tau * rnn.size
+    ex = _executor(rnn, arith, engine, total, work)
     out = np.empty((total, N), dtype=ex.raw_outputs_dtype())
     state = ex.init_state(1)
-    for m in _progress(range(1, N + 1), progress, 2 * total * rnn.tau * rnn.size, "simulate_all"):
+    for m in _progress(range(1, N + 1), progress, work, "simulate_all", ex):
         rows = np.repeat(np.arange(b ** (m - 1)), b)
         state = ex.take(state, rows)
         toks = np.tile(np.arange(b, dtype=np.int64), b ** (m - 1))
@@ -185,16 +193,22 @@ def all_documents(b: int, N: int) -> np.ndarray:
     return np.stack([(d // b ** (N - 1 - i)) % b for i in range(N)], axis=1).astype(np.int64)
 
 
-def _executor(rnn, arith, engine, batch):
-    eng = select_engine(rnn.program, arith, engine, batch=batch, work=batch * rnn.size * rnn.tau)
+def _executor(rnn, arith, engine, batch, work=None):
+    if work is None:
+        work = batch * rnn.size * rnn.tau
+    eng = select_engine(rnn.program, arith, engine, batch=batch, work=work)
     return eng.compile(rnn.program, arith)
 
 
-def _progress(it: Iterable, progress, work: int, desc: str):
+def _progress(it: Iterable, progress, work: int, desc: str, ex=None):
+    """A tqdm bar when ``progress`` is True, or (None) when the run is expected to take
+    more than ~5 s at the executor's rough speed (``updates_per_second``, node-updates/s)."""
     if progress is None:
-        progress = work > 2e9 and not os.environ.get("RNNSIM_NO_PROGRESS")
+        rate = getattr(ex, "updates_per_second", 3e6)
+        progress = work / rate > 5 and not os.environ.get("RNNSIM_NO_PROGRESS")
     if not progress:
         return it
     from tqdm import tqdm
 
-    return tqdm(it, desc=desc, unit="token", leave=False)
+    return tqdm(it, desc=desc, unit="block" if desc == "simulate_batch" and hasattr(ex, "advance_many") else "token",
+                leave=False)

@@ -3,6 +3,13 @@
 ``select_engine(program, arith, "auto")`` picks the fastest engine that is available on
 this machine and runs the arithmetic exactly; naming an engine that cannot do so raises
 :class:`~rnnsim.errors.UnsupportedFormat` — nothing silently falls back.
+
+The "auto" policy: ``exact`` → reference (the only exact engine); small jobs (fewer than
+``AUTO_MIN_WORK`` node-updates, where the reference finishes in a few seconds and loading
+the compiled kernel would dominate) → reference; batches of ≥ ``AUTO_GPU_BATCH`` runs → cupy
+when a GPU is usable and the format is accepted; otherwise numba when it accepts the
+format (a fixed format too wide for it goes to the reference, which is exact — "auto"
+chooses, it never computes less exactly); otherwise the reference.
 """
 
 from __future__ import annotations
@@ -46,7 +53,13 @@ def available_engines() -> dict[str, str | None]:
     return out
 
 
-def select_engine(program, arith, engine: str = "auto", *, batch: int = 1, work: int = 0) -> Engine:
+AUTO_MIN_WORK = 10_000_000      # node-updates (size × steps × batch); the reference does ~3e6/s
+AUTO_GPU_BATCH = 4096
+
+
+def select_engine(program, arith, engine: str = "auto", *, batch: int = 1, work: int | None = None) -> Engine:
+    """The engine to run ``program`` in ``arith``; ``work`` = expected node-updates (None:
+    unknown, treated as large)."""
     if engine != "auto":
         eng = get_engine(engine)
         why = eng.available()
@@ -54,9 +67,9 @@ def select_engine(program, arith, engine: str = "auto", *, batch: int = 1, work:
             raise UnsupportedFormat(f"engine {engine!r} is not available here: {why}")
         eng.check(program, arith)
         return eng
-    if isinstance(arith, Exact):
+    if isinstance(arith, Exact) or (work is not None and 0 < work < AUTO_MIN_WORK):
         return get_engine("reference")
-    order = ["cupy", "numba"] if batch >= 4096 else ["numba"]
+    order = ["cupy", "numba"] if batch >= AUTO_GPU_BATCH else ["numba"]
     for name in order:
         try:
             eng = get_engine(name)

@@ -1,0 +1,128 @@
+"""The compiled CPU engine (numba): batched, parallel over the batch, bit-exact.
+
+Statement realized (SPEC §2.4, §8): ``engine="numba"`` returns, for float64 and for every
+``Fixed`` format it accepts, exactly the outputs of the reference engine (float64: the
+same operations in the same order, so equal bit for bit up to the sign of zeros; Fixed:
+identical raw integers), and raises the reference's errors (node, time, cause); a Fixed
+format whose intermediates do not fit its 64/128-bit arithmetic is refused with
+:class:`~rnnsim.errors.UnsupportedFormat` before running (see
+:mod:`rnnsim.engines.kernel_plan`); exact arithmetic is refused.
+
+The kernels (:mod:`rnnsim.engines.numba_kernels`) are generic interpreters of a plan and
+are compiled once per machine (numba's on-disk cache); plans are cached per (program,
+arithmetic) in this process, so running the same network again costs nothing extra.
+Threads: numba's thread count (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``) or
+``RNNSIM_THREADS``; the batch is cut into chunks of C runs (a power of two chosen so that
+the per-operation dispatch is amortized, the chunk's register file stays in cache and
+every thread gets a chunk).
+``RNNSIM_DUMP_SOURCE=dir`` writes each plan's listing to ``dir``; ``RNNSIM_CHUNK=C`` forces
+the chunk size (for tuning).
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+import numpy as np
+
+from ..arith import Fixed, Float64
+from ..errors import UnsupportedFormat
+from .array_executor import ArrayExecutor
+from .base import Engine
+from .kernel_plan import build_plan, dump_plan
+
+_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+CHUNK_BYTES = 8 << 20      # largest register file of one chunk (two chunks stay in L3)
+CHUNK_MIN, CHUNK_MAX = 8, 512
+
+
+def chunk_size(n_rows: int, batch: int, threads: int) -> int:
+    """Runs per chunk: a power of two in [8, 512] with a register file ≤ CHUNK_BYTES, and
+    at least one chunk per thread when the batch allows. Long rows amortize the per-op
+    dispatch (measured: 512 runs per chunk ≈ 3× faster than 64 on a 1000-node network)."""
+    forced = int(os.environ.get("RNNSIM_CHUNK", 0))
+    if forced:
+        return forced
+    c = CHUNK_MAX
+    while c > CHUNK_MIN and n_rows * c * 8 > CHUNK_BYTES:
+        c //= 2
+    per_thread = -(-batch // max(1, threads))
+    while c > CHUNK_MIN and c // 2 >= per_thread:
+        c //= 2
+    return c
+
+
+def cached_plan(program, arith, engine="numba"):
+    per = _PLANS.setdefault(program, {})
+    key = (engine, repr(arith), str(arith))
+    if key not in per:
+        per[key] = build_plan(program, arith, engine=engine)
+        dump_plan(per[key], program, arith, engine)
+    return per[key]
+
+
+class NumbaExecutor(ArrayExecutor):
+    def __init__(self, program, arith, plan, threads=None):
+        super().__init__(program, arith, plan, engine="numba")
+        self.threads = threads
+
+    def _run(self, state, toks, t0):
+        import numba
+
+        from . import numba_kernels as K
+
+        p = self.plan
+        V = np.ascontiguousarray(state, dtype=self.dtype)
+        B, M = toks.shape
+        out = np.empty((B, M), dtype=self.dtype)
+        ek = np.zeros(B, dtype=np.int8)
+        et = np.zeros(B, dtype=np.int64)
+        ew = np.zeros(B, dtype=np.int64)
+        ec = np.zeros(B, dtype=np.int64)
+        threads = self.threads or int(os.environ.get("RNNSIM_THREADS", 0)) or numba.get_num_threads()
+        threads = min(threads, numba.config.NUMBA_NUM_THREADS)
+        old = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            C = chunk_size(p.n_rows, B, threads)
+            common = (V, toks, np.int64(t0), np.int64(self.program.tau), p.ops, p.aux, p.kconst,
+                      p.term_rows, p.term_w, p.inputs, p.onehot, np.int64(p.output), np.int64(C))
+            if self.fixed:
+                ev = np.zeros(B, dtype=np.int64)
+                K.run_fixed(*common, p.check_rows, p.check_nodes, np.int64(p.frac_bits),
+                            np.int64(p.max_raw), p.saturate, out, ek, et, ew, ec, ev)
+            else:
+                ev = None
+                K.run_float(*common, out, ek, et, ew, ec)
+        finally:
+            numba.set_num_threads(old)
+        err = (ek, et, ew, ec, ev) if ek.any() else None
+        return V, out, err
+
+
+class NumbaEngine(Engine):
+    name = "numba"
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
+
+    def available(self):
+        try:
+            import numba  # noqa: F401
+        except ImportError as e:  # pragma: no cover - numba is a dependency
+            return f"numba is not installed ({e})"
+        return None
+
+    def check(self, program, arith):
+        if not isinstance(arith, (Float64, Fixed)):
+            raise UnsupportedFormat(
+                f"engine 'numba' runs float64 and fixed formats only, not {arith!r}; exact "
+                "arithmetic runs on engine='reference' (engine='auto' picks it)"
+            )
+        cached_plan(program, arith, "numba")
+
+    def compile(self, program, arith):
+        self.check(program, arith)
+        return NumbaExecutor(program, arith, cached_plan(program, arith, "numba"), self.threads)

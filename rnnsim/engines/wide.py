@@ -1,0 +1,96 @@
+"""Exact 64×64→128-bit integer helpers for the fixed-point kernels (SPEC §2.4: products
+that need more than 64 bits are computed exactly).
+
+Statement realized: for signed 64-bit X, Y (|X|, |Y| ≤ 2^63) and 0 ≤ f ≤ 62,
+``mul_shift_trunc(X, Y, f)`` = trunc(X·Y / 2^f) (truncation toward zero) whenever the
+result fits in int64, and ``Acc128`` sums signed 128-bit products exactly (two's
+complement, carry propagated), so ``shift_trunc128`` of the sum = trunc(Σ W_j·X_j / 2^f).
+Everything is unsigned 64-bit arithmetic on 32-bit halves (numba has no 128-bit type);
+every literal is typed uint64 explicitly because numba turns mixed int64/uint64 arithmetic
+into float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_U32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_S63 = np.uint64(63)
+_S64 = np.uint64(64)
+_ONE = np.uint64(1)
+_ZERO = np.uint64(0)
+
+
+@njit(inline="always", cache=True)
+def umul128(a, b):
+    """(hi, lo) of the 128-bit product of two uint64."""
+    a0 = a & _U32
+    a1 = a >> _S32
+    b0 = b & _U32
+    b1 = b >> _S32
+    p00 = a0 * b0
+    p01 = a0 * b1
+    p10 = a1 * b0
+    p11 = a1 * b1
+    mid = (p00 >> _S32) + (p01 & _U32) + (p10 & _U32)
+    lo = (p00 & _U32) | (mid << _S32)
+    hi = p11 + (p01 >> _S32) + (p10 >> _S32) + (mid >> _S32)
+    return hi, lo
+
+
+@njit(inline="always", cache=True)
+def uabs(x):
+    """|x| of an int64 as uint64 (exact for −2^63 too), and whether x < 0."""
+    if x < 0:
+        return np.uint64(0) - np.uint64(x), True
+    return np.uint64(x), False
+
+
+@njit(inline="always", cache=True)
+def shift_right128(hi, lo, f):
+    """(hi·2^64 + lo) >> f for 0 ≤ f ≤ 63, low 64 bits."""
+    if f == 0:
+        return lo
+    s = np.uint64(f)
+    return (lo >> s) | (hi << (_S64 - s))
+
+
+@njit(inline="always", cache=True)
+def mul_shift_trunc(x, y, f):
+    """trunc(x·y / 2^f) for int64 x, y (result assumed to fit in int64)."""
+    ux, nx = uabs(x)
+    uy, ny = uabs(y)
+    hi, lo = umul128(ux, uy)
+    r = np.int64(shift_right128(hi, lo, f))
+    return -r if nx != ny else r
+
+
+@njit(inline="always", cache=True)
+def add_signed_product(acc_hi, acc_lo, x, y):
+    """acc + x·y in 128-bit two's complement (acc as uint64 hi, lo)."""
+    ux, nx = uabs(x)
+    uy, ny = uabs(y)
+    hi, lo = umul128(ux, uy)
+    if nx != ny:
+        lo2 = acc_lo - lo
+        borrow = _ONE if acc_lo < lo else _ZERO
+        return acc_hi - hi - borrow, lo2
+    lo2 = acc_lo + lo
+    carry = _ONE if lo2 < acc_lo else _ZERO
+    return acc_hi + hi + carry, lo2
+
+
+@njit(inline="always", cache=True)
+def shift_trunc128(acc_hi, acc_lo, f):
+    """trunc(acc / 2^f) of a signed 128-bit value, as int64 (assumed to fit)."""
+    neg = (acc_hi >> _S63) != _ZERO
+    if neg:
+        lo = (~acc_lo) + _ONE
+        hi = (~acc_hi) + (_ONE if lo == _ZERO else _ZERO)
+    else:
+        hi = acc_hi
+        lo = acc_lo
+    r = np.int64(shift_right128(hi, lo, f))
+    return -r if neg else r

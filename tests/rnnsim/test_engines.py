@@ -1,0 +1,199 @@
+"""The numba engine agrees with the reference engine (SPEC §2.4): bit-identical raw values
+in fixed formats, within 1e-12 relative in float64, identical run-time errors; formats it
+cannot compute exactly are refused before running (SPEC §7)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rnnsim
+from rnnsim import Builder, Fixed, FixedPointOverflow, ReciprocalOfZero, UnsupportedFormat, recip, relu
+from rnnsim.engines import get_engine, select_engine
+from tests.engine_compare import assert_engine_matches_reference
+from tests.strategies import networks, networks_and_documents
+
+pytestmark = pytest.mark.lemma("SPEC 2.4")
+
+FORMATS = [Fixed(4, 8), Fixed(3, 12), Fixed(6, 20), Fixed(8, 24, "saturate"), Fixed(4, 30), Fixed(2, 5, "saturate")]
+
+
+def _matrix(rnn, docs):
+    n = max(len(d) for d in docs)
+    return np.array([list(d) + [0] * (n - len(d)) for d in docs], dtype=np.int64)
+
+
+@settings(max_examples=40)
+@given(networks_and_documents(max_docs=3, max_len=5))
+def test_numba_float64_outputs_and_states_equal_reference_on_random_networks(case):
+    rnn, docs = case
+    assert_engine_matches_reference(rnn, _matrix(rnn, docs), "float64", "numba")
+
+
+@settings(max_examples=40)
+@given(networks_and_documents(max_docs=3, max_len=5), st.sampled_from(FORMATS))
+def test_numba_fixed_outputs_and_errors_bit_identical_to_reference(case, fmt):
+    rnn, docs = case
+    assert_engine_matches_reference(rnn, _matrix(rnn, docs), fmt, "numba")
+
+
+@settings(max_examples=15)
+@given(networks(max_nodes=4, clamp_bound=None), st.sampled_from([Fixed(3, 6), Fixed(2, 3)]))
+def test_numba_unclamped_networks_overflow_at_the_reference_node_and_time(rnn, fmt):
+    """Without clamps values grow, so overflows (and their reporting order) are exercised."""
+    docs = rnnsim.all_documents(rnn.alphabet, 3)
+    assert_engine_matches_reference(rnn, docs, fmt, "numba")
+
+
+@settings(max_examples=15)
+@given(networks(max_nodes=4), st.sampled_from(["float64", Fixed(5, 16)]))
+def test_numba_simulate_all_equals_reference_on_every_document(rnn, fmt):
+    assert_engine_matches_reference(rnn, 4, fmt, "numba")
+
+
+@settings(max_examples=10)
+@given(networks(max_nodes=4), st.sampled_from(["float64", Fixed(5, 16)]))
+def test_numba_simulate_all_equals_simulate_batch_on_all_documents(rnn, fmt):
+    try:
+        a = rnnsim.simulate_all(rnn, 4, fmt, engine="numba", raw=True)
+    except rnnsim.SimulationError:
+        return
+    b = rnnsim.simulate_batch(rnn, rnnsim.all_documents(rnn.alphabet, 4), fmt, engine="numba", raw=True)
+    assert np.array_equal(a, b, equal_nan=True) if a.dtype.kind == "f" else np.array_equal(a, b)
+
+
+def _counter_net(tau=1):
+    b = Builder("acc", tau=tau)
+    x = b.input("x")
+    c = b.node("c", init=0)
+    g = b.node("g", init=Fraction(1, 3))
+    b.update(c, c * Fraction(3, 2) + x + Fraction(1, 7))
+    b.update(g, relu(g * c - Fraction(1, 5)) + Fraction(1, 3) * x)
+    b.output(c)
+    b.hidden(c, g)
+    return b.build()
+
+
+def test_numba_batch_split_into_many_chunks_and_threads_gives_the_same_outputs(monkeypatch):
+    rnn = _counter_net(tau=2)
+    docs = np.random.default_rng(0).integers(0, 2, (37, 6))
+    ref = rnnsim.simulate_batch(rnn, docs, Fixed(12, 20, "saturate"), engine="reference", raw=True)
+    for chunk in ("8", "16", "0"):
+        monkeypatch.setenv("RNNSIM_CHUNK", chunk)
+        for threads in (1, 2):
+            monkeypatch.setenv("RNNSIM_THREADS", str(threads))
+            got = rnnsim.simulate_batch(rnn, docs, Fixed(12, 20, "saturate"), engine="numba", raw=True)
+            assert np.array_equal(got, ref.astype(np.int64)), (chunk, threads)
+
+
+def test_numba_overflow_names_node_and_time_like_the_reference():
+    rnn = _counter_net()
+    docs = np.array([[0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]])
+    errs = []
+    for eng in ("reference", "numba"):
+        with pytest.raises(FixedPointOverflow) as ei:
+            rnnsim.simulate_batch(rnn, docs, Fixed(3, 10), engine=eng)
+        errs.append(ei.value)
+    ref, got = errs
+    assert (got.node, got.time, str(got)) == (ref.node, ref.time, str(ref))
+    assert got.node == "c" and "at time" in str(got)
+
+
+def test_numba_reciprocal_of_zero_reports_the_earliest_token_then_the_lowest_run():
+    b = Builder("r", tau=1)
+    x = b.input("x")
+    k = b.node("k", init=0)
+    z = b.node("z", init=1)
+    b.update(k, k + 1)
+    b.update(z, recip(x - k + 2))      # zero when k = x + 2: run with x=1 fails later
+    b.output(z)
+    rnn = b.build()
+    docs = np.array([[1, 1, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]])
+    for fmt in ("float64", Fixed(4, 8)):
+        errs = []
+        for eng in ("reference", "numba"):
+            with pytest.raises(ReciprocalOfZero) as ei:
+                rnnsim.simulate_batch(rnn, docs, fmt, engine=eng)
+            errs.append(ei.value)
+        ref, got = errs
+        assert (got.node, got.time, str(got)) == (ref.node, ref.time, str(ref))
+        assert (got.node, got.time) == ("z", 2)   # runs 1, 2 fail on token 3 (t = 2), run 0 only at t = 3
+
+
+def test_numba_saturate_clamps_like_the_reference():
+    rnn = _counter_net()
+    docs = np.ones((3, 8), dtype=np.int64)
+    assert_engine_matches_reference(rnn, docs, Fixed(3, 10, "saturate"), "numba")
+
+
+def test_numba_refuses_exact_arithmetic():
+    with pytest.raises(UnsupportedFormat, match="exact"):
+        rnnsim.simulate_batch(_counter_net(), [[0, 1]], "exact", engine="numba")
+
+
+def test_numba_refuses_formats_whose_node_values_exceed_64_bits():
+    with pytest.raises(UnsupportedFormat, match="64"):
+        get_engine("numba").check(_counter_net().program, Fixed(40, 30))
+
+
+def test_numba_refuses_a_product_whose_result_may_not_fit_and_names_the_largest_format():
+    rnn = _counter_net()
+    with pytest.raises(UnsupportedFormat) as ei:
+        rnnsim.simulate_batch(rnn, [[0, 1]], Fixed(30, 20), engine="numba")
+    msg = str(ei.value)
+    assert "'c'" in msg or "'g'" in msg
+    # Prod c·3/2 is affine; g·c is a Prod of two node values: 2^(2(i+f)) / 2^f < 2^63 ⇔ 2i + f ≤ 62
+    assert "fixed:21:20" in msg
+    get_engine("numba").check(rnn.program, Fixed(21, 20))
+
+
+def test_numba_refuses_recip_with_more_than_31_fraction_bits():
+    b = Builder("r")
+    x = b.input("x")
+    z = b.node("z", init=1)
+    b.update(z, recip(relu(z) + 1))
+    b.output(z)
+    rnn = b.build()
+    get_engine("numba").check(rnn.program, Fixed(2, 31))
+    with pytest.raises(UnsupportedFormat, match="Recip"):
+        get_engine("numba").check(rnn.program, Fixed(2, 32))
+    assert x is not None
+
+
+def test_numba_wide_products_match_reference_near_the_64_bit_limit():
+    """fixed:21:20 (the largest accepted for the counter net) needs 128-bit intermediates."""
+    rnn = _counter_net()
+    docs = np.random.default_rng(1).integers(0, 2, (5, 12))
+    assert_engine_matches_reference(rnn, docs, Fixed(21, 20), "numba")
+    assert_engine_matches_reference(rnn, docs, Fixed(21, 20, "saturate"), "numba")
+
+
+def test_auto_picks_reference_for_exact_and_tiny_jobs_and_numba_for_large_ones():
+    p = _counter_net().program
+    assert select_engine(p, rnnsim.EXACT, "auto", batch=10**6, work=10**12).name == "reference"
+    assert select_engine(p, rnnsim.FLOAT64, "auto", batch=4, work=100).name == "reference"
+    assert select_engine(p, rnnsim.FLOAT64, "auto", batch=64, work=10**9).name == "numba"
+    # a format numba refuses runs exactly on the reference under "auto"
+    assert select_engine(p, Fixed(40, 30), "auto", batch=64, work=10**9).name == "reference"
+
+
+def test_dump_source_writes_the_plan_listing(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNSIM_DUMP_SOURCE", str(tmp_path))
+    rnn = _counter_net()
+    from rnnsim.engines.numba_engine import NumbaEngine
+
+    NumbaEngine().compile(rnn.program, Fixed(7, 9))
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and "prod" in files[0].read_text()
+
+
+def test_second_compile_of_the_same_network_reuses_the_plan():
+    rnn = _counter_net()
+    eng = get_engine("numba")
+    a = eng.compile(rnn.program, Fixed(9, 9))
+    b = eng.compile(rnn.program, Fixed(9, 9))
+    assert a.plan is b.plan
