@@ -405,7 +405,8 @@ def _refusal(p, arith, problem, engine):
             f"network is fixed:{best}:{arith.frac_bits} (bit size {1 + best + arith.frac_bits})"
             if best is not None else
             f"no format with frac_bits={arith.frac_bits} fits"
-            + (" (a Recip needs frac_bits ≤ 31)" if arith.frac_bits > RECIP_MAX_FRAC else ""))
+            + (" (a Recip needs frac_bits ≤ 31)"
+               if arith.frac_bits > RECIP_MAX_FRAC and RECIP in set(p.op_code.tolist()) else ""))
     return (
         f"engine {engine!r} cannot run {arith} exactly: {where}, but it holds values in 64-bit "
         f"registers and forms products and sums in at most 128 bits (bit size ≤ 64, Recip needs "

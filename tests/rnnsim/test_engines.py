@@ -164,12 +164,40 @@ def test_numba_refuses_recip_with_more_than_31_fraction_bits():
     assert x is not None
 
 
-def test_numba_wide_products_match_reference_near_the_64_bit_limit():
-    """fixed:21:20 (the largest accepted for the counter net) needs 128-bit intermediates."""
-    rnn = _counter_net()
+def _prob_net():
+    """Values stay in [0, 1]: products of two node values with fractional weights."""
+    b = Builder("prob", tau=2)
+    x = b.input("x")
+    p = b.node("p", init=Fraction(1, 3))
+    q = b.node("q", init=Fraction(5, 7))
+
+    def clamp01(e):
+        return relu(e) - relu(e - 1)
+
+    b.update(p, clamp01(p * q * Fraction(7, 5) + Fraction(1, 3) * x - Fraction(1, 9)))
+    b.update(q, clamp01(1 - Fraction(2, 3) * p * q + Fraction(1, 5) * x * p))
+    b.output(p)
+    b.hidden(p, q)
+    return b.build()
+
+
+@pytest.mark.parametrize("frac_bits,policy", [(20, "raise"), (40, "saturate"), (59, "raise")])
+def test_numba_wide_products_match_reference_at_the_largest_accepted_format(frac_bits, policy):
+    """The largest accepted Fixed(i, f) needs 128-bit intermediates (the plan uses the wide ops)."""
+    from rnnsim.engines.kernel_plan import largest_supported_int_bits
+    from rnnsim.engines.numba_engine import cached_plan
+
+    rnn = _prob_net()
+    i = largest_supported_int_bits(rnn.program, frac_bits)
+    fmt = Fixed(i, frac_bits, policy)
+    with pytest.raises(UnsupportedFormat, match=f"fixed:{i}:{frac_bits}"):
+        get_engine("numba").check(rnn.program, Fixed(i + 1, frac_bits, policy))
+
+    counts = cached_plan(rnn.program, fmt).counts
+    assert counts.get("prod_wide", 0) + counts.get("affine_wide", 0) > 0
     docs = np.random.default_rng(1).integers(0, 2, (5, 12))
-    assert_engine_matches_reference(rnn, docs, Fixed(21, 20), "numba")
-    assert_engine_matches_reference(rnn, docs, Fixed(21, 20, "saturate"), "numba")
+    out = assert_engine_matches_reference(rnn, docs, fmt, "numba")
+    assert out is not None and np.any(out != 0)
 
 
 def test_auto_picks_reference_for_exact_and_tiny_jobs_and_numba_for_large_ones():

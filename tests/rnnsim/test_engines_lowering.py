@@ -1,0 +1,186 @@
+"""The pieces the compiled engines share, tested on CPU: exact 128-bit helpers, the
+magnitude bounds that decide whether a fixed format is exact in 64/128 bits, and the
+kernel plan's register allocation (SPEC §2.4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import njit
+
+from rnnsim import Fixed
+from rnnsim.engines import kernel_plan as kp
+from rnnsim.engines.wide import add_signed_product, mul_shift_trunc, shift_trunc128
+from rnnsim.program import AFFINE, PROD, RECIP, RELU
+from tests.strategies import networks
+
+pytestmark = pytest.mark.lemma("SPEC 2.4")
+
+I64 = st.integers(-(2**63) + 1, 2**63 - 1)
+
+
+def trunc_div(a: int, f: int) -> int:
+    q = abs(a) >> f
+    return q if a >= 0 else -q
+
+
+@njit(cache=True)
+def _affine128(ws, xs, f):
+    hi = np.uint64(0)
+    lo = np.uint64(0)
+    for i in range(ws.shape[0]):
+        hi, lo = add_signed_product(hi, lo, ws[i], xs[i])
+    return shift_trunc128(hi, lo, f)
+
+
+@njit(cache=True)
+def _mst(x, y, f):
+    return mul_shift_trunc(x, y, f)
+
+
+@settings(max_examples=300)
+@given(I64, I64, st.integers(0, 62))
+def test_mul_shift_trunc_equals_python_truncated_product_when_it_fits(x, y, f):
+    exact = trunc_div(x * y, f)
+    if abs(exact) < 2**63:
+        assert _mst(x, y, f) == exact
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(I64, I64), min_size=1, max_size=3), st.integers(0, 62))
+def test_128_bit_affine_sum_equals_python_sum_when_it_fits(pairs, f):
+    exact_sum = sum(w * x for w, x in pairs)
+    if abs(exact_sum) >= 2**127 or any(abs(w * x) >= 2**127 for w, x in pairs):
+        return
+    exact = trunc_div(exact_sum, f)
+    if abs(exact) < 2**63:
+        ws = np.array([w for w, _ in pairs], dtype=np.int64)
+        xs = np.array([x for _, x in pairs], dtype=np.int64)
+        assert _affine128(ws, xs, f) == exact
+
+
+def _run_raw_recording(program, fmt, docs, steps):
+    """Independent raw-integer interpreter of the Program (Python ints, no bounds): the
+    largest |intermediate| and |result| per op, and whether it ended without error."""
+    f = fmt.frac_bits
+    conv = [kp.raw_const(c, fmt) for c in program.consts]
+    n = program.n_nodes
+    lim = 1 << (fmt.int_bits + f)
+    inter_max = [0] * program.n_ops
+    res_max = [0] * program.n_ops
+    for doc in docs:
+        vals = [0] * n
+        for u, v in enumerate(program.init):
+            vals[u] = kp.raw_const(v, fmt)
+        for m, tok in enumerate(doc):
+            for s, i in enumerate(program.inputs):
+                vals[int(i)] = (tok << f) if program.encoding == "value" else ((1 << f) if tok == s else 0)
+            for _ in range(steps):
+                regs = list(vals)
+                for k in range(program.n_ops):
+                    c, a, b, ci = (int(program.op_code[k]), int(program.op_a[k]), int(program.op_b[k]),
+                                   int(program.op_c[k]))
+                    if c == AFFINE:
+                        it = (conv[ci] << f) + sum(conv[int(program.term_w[j])] * regs[int(program.term_reg[j])]
+                                                   for j in range(a, b))
+                        r = trunc_div(it, f)
+                    elif c == PROD:
+                        it = regs[a] * regs[b]
+                        r = trunc_div(it, f)
+                    elif c == RELU:
+                        it = r = max(regs[a], 0)
+                    elif c == RECIP:
+                        if regs[a] == 0:
+                            return inter_max, res_max
+                        it = 1 << (2 * f)
+                        r = (it // abs(regs[a])) * (1 if regs[a] > 0 else -1)
+                    else:
+                        it = r = conv[ci]
+                    inter_max[k] = max(inter_max[k], abs(it))
+                    res_max[k] = max(res_max[k], abs(r))
+                    regs.append(r)
+                new = list(vals)
+                for u in range(n):
+                    if program.src[u] >= 0:
+                        v = regs[int(program.src[u])]
+                        if abs(v) >= lim:
+                            if fmt.overflow == "raise":
+                                return inter_max, res_max
+                            v = (lim - 1) if v > 0 else -(lim - 1)
+                        new[u] = v
+                vals = new
+    return inter_max, res_max
+
+
+@settings(max_examples=40)
+@given(networks(max_nodes=4, clamp_bound=None), st.sampled_from([Fixed(3, 6), Fixed(2, 4, "saturate"), Fixed(5, 12)]))
+def test_register_bounds_dominate_every_value_a_run_computes(rnn, fmt):
+    """Soundness of the exactness check: every intermediate and result a run actually
+    computes is within the bound the plan uses to pick 64- or 128-bit arithmetic."""
+    p = rnn.program
+    bound, inter, int_weights = kp.register_bounds(p, fmt)
+    docs = [[0, 1, 1], [1, 0, rnn.alphabet - 1]]
+    seen_inter, seen_res = _run_raw_recording(p, fmt, docs, rnn.tau)
+    for k in range(p.n_ops):
+        # integer-weight Affines are bounded without the 2^f scale the recorder includes
+        limit = inter[k] << fmt.frac_bits if int_weights[k] else inter[k]
+        assert seen_inter[k] <= limit, (k, seen_inter[k], limit)
+        assert seen_res[k] <= bound[p.n_nodes + k], (k, seen_res[k], bound[p.n_nodes + k])
+
+
+@settings(max_examples=40)
+@given(networks(max_nodes=6))
+def test_plan_temporaries_are_never_overwritten_while_still_needed(rnn):
+    """Liveness: between the op that writes a temporary row and its last reader, no other
+    op writes that row; node rows are written once per step (next bank)."""
+    plan = kp.build_plan(rnn.program, Fixed(8, 8))
+    n = plan.n
+    for par in (0, 1):
+        ops = plan.ops[par]
+        writer: dict[int, int] = {}
+        written_nodes = set()
+        for k, (code, d, a, b) in enumerate(ops):
+            reads = []
+            if code in (kp.K_AFFINE, kp.K_AFFINE_INT, kp.K_AFFINE_WIDE):
+                reads = list(plan.term_rows[par, a:b])
+            elif code in (kp.K_PROD, kp.K_PROD_WIDE):
+                reads = [a, b]
+            elif code in (kp.K_RELU, kp.K_RECIP, kp.K_COPY):
+                reads = [a]
+            cur = range(par * n, par * n + n)
+            for r in reads:
+                r = int(r)
+                assert r in cur or r in writer, f"op {k} reads row {r} before it is written"
+            d = int(d)
+            if d >= 2 * n:
+                writer[d] = k
+            else:
+                assert d not in cur, "an op writes the current bank"
+                assert d not in written_nodes, "a node row is written twice in one step"
+                written_nodes.add(d)
+                writer[d] = k
+        assert written_nodes == {(1 - par) * n + u for u in range(n) if rnn.program.src[u] >= 0}
+
+
+def test_chunk_size_policy():
+    from rnnsim.engines.numba_engine import chunk_size
+
+    assert chunk_size(2000, 4096, 1) == 512
+    assert chunk_size(2000, 64, 2) == 32           # one chunk per thread
+    assert chunk_size(200_000, 4096, 1) == 8       # 10^5 nodes: register file ≤ 8 MiB
+    assert chunk_size(2000, 1, 1) == 8
+
+
+def test_constants_exceeding_64_bits_are_refused():
+    from rnnsim import Builder, UnsupportedFormat
+
+    b = Builder("big")
+    x = b.input("x")
+    c = b.node("c", init=0)
+    b.update(c, c + 2**40 * x)
+    b.output(c)
+    rnn = b.build()
+    with pytest.raises(UnsupportedFormat, match="needs"):
+        kp.build_plan(rnn.program, Fixed(2, 30))
