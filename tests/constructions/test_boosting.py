@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 from fractions import Fraction as Fr
 
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import rnnsim
 from rnnsim import Affine, Const, Node, Prod, Recip, ReLU
@@ -61,6 +63,22 @@ def test_boosted_outputs_equal_lemma2_exactly_on_every_document(pair, k, r, N):
     want = expected_matrix(qp, N)
     bad = np.argwhere(got != want)
     assert len(bad) == 0, [(tuple(rnnsim.all_documents(2, N)[a]), b + 1, got[a, b], want[a, b]) for a, b in bad[:3]]
+
+
+@settings(max_examples=6, deadline=None)
+@given(k=st.integers(1, 2), data=st.data())
+def test_boost_equals_lemma2_for_random_markov_tables_patterns_and_weights(k, data):
+    r = data.draw(st.integers(1, k))
+    probs = st.fractions(min_value=Fr(1, 10), max_value=Fr(9, 10), max_denominator=12)
+    table = data.draw(st.lists(probs, min_size=4, max_size=4))
+    pats = data.draw(st.sets(st.integers(0, 2 ** k - 1), min_size=1))
+    w = data.draw(st.fractions(min_value=Fr(1, 8), max_value=Fr(7, 8), max_denominator=9))
+    lm = models.markov_lm(2, table)
+    dist = models.pattern_distinguisher(k, [format(p, f"0{k}b") for p in pats])
+    N = 4
+    qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
+                                    k=k, r=r, weight=w, N=N)
+    assert (exact_outputs(boost(lm, dist, k=k, r=r, N=N, factor=w), N) == expected_matrix(qp, N)).all()
 
 
 @pytest.mark.lemma("Section 2.1")

@@ -92,6 +92,7 @@ def all_docs(n):
 CASES = [(k, r) for k in (1, 2, 3) for r in range(1, k + 1)]
 
 
+@pytest.mark.lemma("Claim 6", "Claim 7")
 @pytest.mark.parametrize("k,r", CASES)
 @pytest.mark.parametrize("base", ["markov2", "markov1_tau2", "parity2_tau3"])
 def test_outputs_at_documented_times_equal_base_network_on_every_extension(k, r, base):
@@ -275,3 +276,24 @@ def test_rejects_non_binary_network():
     b.output(o)
     with pytest.raises(rnnsim.NetworkError, match="binary"):
         synchronized_enumeration(b.build(), 2, 1, N=4)
+
+
+def onehot_lm():
+    """A hand-made LM with one-hot input (x[0], x[1]): q(1 | prev) = 1/4 or 2/3."""
+    b = rnnsim.Builder("onehot_lm", tau=1, alphabet=2)
+    x0, x1 = b.input_onehot("x")
+    prev = b.node("prev", init=0, hidden=True)
+    b.update(prev, x1)
+    o = b.node("q", init=0)
+    # q(x | prev): prev=0 → (3/4, 1/4), prev=1 → (1/3, 2/3)
+    b.update(o, Fr(3, 4) * x0 + Fr(1, 4) * x1 + prev * (Fr(-5, 12) * x0 + Fr(5, 12) * x1))
+    b.output(o)
+    return b.build()
+
+
+def test_one_hot_input_networks_are_enumerated_with_the_fed_digit():
+    R = onehot_lm()
+    S = synchronized_enumeration(R, 2, 2, N=6)
+    checks, bad = enumeration_mismatches(S, R, all_docs(4))
+    assert not bad and checks
+    assert S.size == R.size - 2 + 1 + R.hidden_size + skeleton_count(2) == S.meta["claimed_size"]
