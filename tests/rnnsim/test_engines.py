@@ -38,7 +38,8 @@ def test_numba_float64_outputs_and_states_equal_reference_on_random_networks(cas
 @given(networks_and_documents(max_docs=3, max_len=5), st.sampled_from(FORMATS))
 def test_numba_fixed_outputs_and_errors_bit_identical_to_reference(case, fmt):
     rnn, docs = case
-    assert_engine_matches_reference(rnn, _matrix(rnn, docs), fmt, "numba")
+    # nested products of a wide format may be refused (soundly: see test_engines_lowering)
+    assert_engine_matches_reference(rnn, _matrix(rnn, docs), fmt, "numba", allow_unsupported=True)
 
 
 @settings(max_examples=15)
@@ -46,7 +47,7 @@ def test_numba_fixed_outputs_and_errors_bit_identical_to_reference(case, fmt):
 def test_numba_unclamped_networks_overflow_at_the_reference_node_and_time(rnn, fmt):
     """Without clamps values grow, so overflows (and their reporting order) are exercised."""
     docs = rnnsim.all_documents(rnn.alphabet, 3)
-    assert_engine_matches_reference(rnn, docs, fmt, "numba")
+    assert_engine_matches_reference(rnn, docs, fmt, "numba", allow_unsupported=True)
 
 
 @settings(max_examples=15)

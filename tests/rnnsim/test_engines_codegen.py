@@ -1,0 +1,227 @@
+"""The GPU engine's generated source, tested without a GPU: the same C/CUDA source built
+with gcc (plain-C branch) must reproduce the reference (SPEC §2.4) for the straight-line
+and the interpreter kernels; plus structural checks of the CUDA text, and the CuPy engine
+itself where a GPU exists (marked ``gpu``)."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rnnsim
+import rnnsim.engines
+from rnnsim import Fixed, SimulationError
+from rnnsim.arith import parse_arithmetic
+from rnnsim.engines.array_executor import ArrayExecutor
+from rnnsim.engines.codegen import interpreter_source, straight_line_source
+from rnnsim.engines.kernel_plan import build_plan
+from tests.engine_compare import assert_engine_matches_reference, assert_same_values
+from tests.strategies import networks_and_documents
+
+pytestmark = pytest.mark.lemma("SPEC 2.4")
+
+GCC = shutil.which("gcc")
+needs_gcc = pytest.mark.skipif(GCC is None, reason="gcc is not installed")
+_BUILD = Path(tempfile.gettempdir()) / "rnnsim_codegen_tests"
+_LIBS: dict = {}
+
+P = ctypes.c_void_p
+I64 = ctypes.c_longlong
+I32 = ctypes.c_int
+
+
+def _build(src: str) -> ctypes.CDLL:
+    key = hashlib.sha256(src.encode()).hexdigest()[:20]
+    if key not in _LIBS:
+        _BUILD.mkdir(parents=True, exist_ok=True)
+        c = _BUILD / f"k{key}.c"
+        so = _BUILD / f"k{key}.so"
+        if not so.exists():
+            c.write_text(src)
+            subprocess.run([GCC, "-O1", "-shared", "-fPIC", "-ffp-contract=off", "-fno-fast-math",
+                            "-x", "c", str(c), "-o", str(so)], check=True, capture_output=True)
+        _LIBS[key] = ctypes.CDLL(str(so))
+    return _LIBS[key]
+
+
+class CSourceExecutor(ArrayExecutor):
+    """Runs the CUDA engine's source compiled as plain C (lanes looped on the CPU)."""
+
+    def __init__(self, program, arith, kind):
+        super().__init__(program, arith, build_plan(program, arith, engine="cupy"), engine="cupy")
+        self.kind = kind
+        if kind == "straight":
+            self.lib = _build(straight_line_source(self.plan, program, arith))
+        else:
+            self.lib = _build(interpreter_source(self.fixed))
+
+    def _run(self, state, toks, t0):
+        p = self.plan
+        V = np.ascontiguousarray(state, dtype=self.dtype)
+        B, M = toks.shape
+        tok = np.ascontiguousarray(toks.T)
+        out = np.zeros((M, B), dtype=self.dtype)
+        ek = np.zeros(B, dtype=np.int32)
+        et, ew, ec, ev = (np.zeros(B, dtype=np.int64) for _ in range(4))
+        ptr = lambda a: P(a.ctypes.data)  # noqa: E731
+        if self.kind == "straight":
+            self.lib.rnn_run(ptr(V), ptr(tok), I64(B), I64(M), I64(t0), ptr(out), ptr(ek), ptr(et),
+                             ptr(ew), ptr(ec), ptr(ev))
+        else:
+            arrs = dict(ops=np.ascontiguousarray(p.ops, dtype=np.int32), aux=p.aux, kconst=p.kconst,
+                        trows=np.ascontiguousarray(p.term_rows, dtype=np.int32), tw=p.term_w,
+                        inputs=p.inputs.astype(np.int32), check_rows=np.ascontiguousarray(p.check_rows, dtype=np.int32),
+                        check_nodes=p.check_nodes)
+            L = 3   # a small slice so that several slices are exercised
+            R = np.zeros(p.n_rows * L, dtype=self.dtype)
+            for lane0 in range(0, B, L):
+                self.lib.rnn_interp(
+                    ptr(V), ptr(tok), I64(B), I64(M), I64(t0), I64(self.program.tau), ptr(arrs["ops"]),
+                    I64(p.n_ops), ptr(arrs["aux"]), ptr(arrs["kconst"]), ptr(arrs["trows"]),
+                    I64(p.term_rows.shape[1]), ptr(arrs["tw"]), ptr(arrs["inputs"]), I32(len(p.inputs)),
+                    I32(int(p.onehot)), I32(p.output), ptr(arrs["check_rows"]), ptr(arrs["check_nodes"]),
+                    I32(len(p.check_nodes)), I32(p.frac_bits), I64(p.max_raw), I32(int(p.saturate)),
+                    I64(p.n), I64(p.n_rows), ptr(R), I64(lane0), I64(L), ptr(out), ptr(ek), ptr(et),
+                    ptr(ew), ptr(ec), ptr(ev))
+        err = (ek, et, ew, ec, ev) if ek.any() else None
+        return V, np.ascontiguousarray(out.T), err
+
+
+def _outputs(ex, docs, tau):
+    st_ = ex.init_state(len(docs))
+    st_, out = ex.advance_many(st_, docs, 0)
+    return out
+
+
+def _compare_c(rnn, docs, fmt, kind):
+    arith = parse_arithmetic(fmt)
+    docs = np.asarray(docs, dtype=np.int64)
+    try:
+        ref = rnnsim.simulate_batch(rnn, docs, arith, engine="reference", raw=True)
+    except SimulationError as e:
+        ref = e
+    try:
+        ex = CSourceExecutor(rnn.program, arith, kind)
+    except rnnsim.UnsupportedFormat:
+        with pytest.raises(rnnsim.UnsupportedFormat):   # the numba engine refuses it alike
+            rnnsim.engines.get_engine("numba").check(rnn.program, arith)
+        return
+    try:
+        got = _outputs(ex, docs, rnn.tau)
+    except SimulationError as e:
+        got = e
+    if isinstance(ref, Exception) or isinstance(got, Exception):
+        assert type(ref) is type(got) and str(ref) == str(got), (ref, got)
+        return
+    assert_same_values(ref, got, arith, what=f"C build of the {kind} CUDA kernel in {arith}")
+
+
+def _matrix(docs):
+    n = max(len(d) for d in docs)
+    return np.array([list(d) + [0] * (n - len(d)) for d in docs], dtype=np.int64)
+
+
+FORMATS = ["float64", Fixed(4, 8), Fixed(3, 12, "saturate"), Fixed(4, 30), Fixed(6, 20)]
+
+
+@needs_gcc
+@settings(max_examples=25)
+@given(networks_and_documents(max_docs=4, max_len=4), st.sampled_from(FORMATS))
+def test_straight_line_cuda_source_built_as_c_equals_reference(case, fmt):
+    rnn, docs = case
+    _compare_c(rnn, _matrix(docs), fmt, "straight")
+
+
+@needs_gcc
+@settings(max_examples=25)
+@given(networks_and_documents(max_docs=5, max_len=4), st.sampled_from(FORMATS))
+def test_interpreter_cuda_source_built_as_c_equals_reference(case, fmt):
+    rnn, docs = case
+    _compare_c(rnn, _matrix(docs), fmt, "interp")
+
+
+@needs_gcc
+@pytest.mark.parametrize("kind", ["straight", "interp"])
+@pytest.mark.parametrize("fmt", [Fixed(3, 6), Fixed(2, 3), Fixed(3, 6, "saturate")])
+def test_cuda_source_reports_overflow_like_the_reference(kind, fmt):
+    from tests.rnnsim.test_engines import _counter_net
+
+    rnn = _counter_net(tau=2)
+    docs = np.array([[0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [1, 0, 1, 0, 1]])
+    _compare_c(rnn, docs, fmt, kind)
+
+
+def test_generated_cuda_source_structure():
+    from tests.rnnsim.test_engines import _prob_net
+
+    rnn = _prob_net()
+    p = rnn.program
+    plan = build_plan(p, rnnsim.FLOAT64, engine="cupy")
+    src = straight_line_source(plan, p, rnnsim.FLOAT64)
+    assert 'extern "C" __global__' in src and "rnn_run" in src and "__umul64hi" in src
+    body = src[src.index("for (i64 s = 0;"):]
+    # one statement per kernel op (assignment to a temp or a next-bank node)
+    assigns = [ln for ln in body.splitlines() if ln.strip().startswith(("r", "w")) and " = " in ln]
+    assert len(assigns) >= plan.n_ops
+    assert "0x" in src and "fma" not in src.replace("fmad", "")
+    fixed = straight_line_source(build_plan(p, Fixed(4, 40), engine="cupy"), p, Fixed(4, 40))
+    assert "mul_shift_trunc(" in fixed.split("RNN_DEVICE void rnn_lane")[1]
+
+
+def test_cupy_refuses_exact_and_too_wide_formats_without_a_gpu():
+    from rnnsim.engines.cupy_engine import CupyEngine
+
+    from tests.rnnsim.test_engines import _counter_net
+
+    eng = CupyEngine()
+    with pytest.raises(rnnsim.UnsupportedFormat, match="cupy"):
+        eng.check(_counter_net().program, rnnsim.EXACT)
+    with pytest.raises(rnnsim.UnsupportedFormat, match="cupy"):
+        eng.check(_counter_net().program, Fixed(40, 30))
+
+
+def test_cupy_unavailability_is_a_reason_not_a_crash():
+    from rnnsim.engines import available_engines
+
+    why = available_engines()["cupy"]
+    assert why is None or isinstance(why, str) and why
+
+
+def _gpu_or_skip():
+    cp = pytest.importorskip("cupy")
+    try:
+        if cp.cuda.runtime.getDeviceCount() < 1:
+            pytest.skip("no CUDA device")
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"no usable CUDA device: {e}")
+
+
+@pytest.mark.gpu
+@settings(max_examples=30)
+@given(networks_and_documents(max_docs=4, max_len=4), st.sampled_from(FORMATS))
+def test_cupy_engine_equals_reference_on_random_networks(case, fmt):
+    _gpu_or_skip()
+    rnn, docs = case
+    assert_engine_matches_reference(rnn, _matrix(docs), fmt, "cupy", allow_unsupported=True)
+
+
+@pytest.mark.gpu
+def test_cupy_interpreter_kernel_equals_reference(monkeypatch):
+    _gpu_or_skip()
+    import rnnsim.engines.cupy_engine as ce
+    from tests.rnnsim.test_engines import _prob_net
+
+    monkeypatch.setattr(ce, "STRAIGHT_LINE_MAX_OPS", 0)
+    rnn = _prob_net()
+    docs = np.random.default_rng(0).integers(0, 2, (300, 6))
+    for fmt in ("float64", Fixed(4, 30), Fixed(3, 12, "saturate")):
+        assert_engine_matches_reference(rnn, docs, fmt, "cupy")
