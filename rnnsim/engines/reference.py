@@ -127,6 +127,12 @@ class ReferenceExecutor(Executor):
             out[r] = self._raw(vals[o])
         return state, out
 
+    def raw_outputs_dtype(self):
+        # fixed formats wider than int64 keep their raw integers as Python ints
+        if self.fixed and self.arith.int_bits + self.arith.frac_bits > 62:
+            return object
+        return super().raw_outputs_dtype()
+
     def _raw(self, v):
         if self.fixed:
             return int(v * self.arith.scale)
