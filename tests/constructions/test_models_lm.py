@@ -51,6 +51,21 @@ def test_lm_rnn_equals_definition_on_all_prefixes_up_to_10(case):
     assert lm_mismatches(net, q, 10 if net.alphabet == 2 else 7) == []
 
 
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_lm_from_rnn_recovers_a_valid_lm_equal_to_the_definition(case):
+    """proofs_checks.textdist.lm_from_rnn (SPEC §6) validates that the recovered conditionals
+    are a language model (nonnegative, summing to 1 on every prefix) and tabulates them."""
+    from proofs_checks.textdist import LM, lm_from_rnn
+
+    net, q = CASES[case]
+    N = 10 if net.alphabet == 2 else 7
+    got = lm_from_rnn(net, N)
+    want = LM.from_callable(q, net.alphabet, N)
+    assert got.exact and got.N == N
+    for m in range(N):
+        assert (got.levels[m] == want.levels[m]).all(), m
+
+
 @pytest.mark.parametrize("case", ["markov3", "motif-seek-tau2", "motif-contain"])
 def test_lm_rnn_float64_within_1e12_of_definition(case):
     net, q = CASES[case]
