@@ -24,6 +24,10 @@ from rnnsim import Builder, Const, Expr, Node, as_expr
 
 from .gadgets import AND, NOT, eq, ge, inc_mod, ite
 
+SPEC47 = ("LM RNNs (uniform, order-m Markov, PFA, motif automata) output q(x_m | x_<m) and "
+          "distinguisher RNNs (pattern, motif, parity, repeat, bracket) output d(m−k+1, x_≤m) at "
+          "time mτ, each equal to its exact Python definition")
+
 
 def clock(b: Builder, tau: int, prefix: str = "clk") -> Expr | None:
     """Declare the hidden phase counter (τ > 1) and return the gate 1[ph = τ−1] (depth 1).

@@ -34,11 +34,11 @@ from rnnsim.registry import realizes
 
 from .gadgets import AND, NOT, OR, between, eq
 from .models_common import (
-    bits_of, bits_str, check_k, check_tau, claims, clock, matches, set_state, shift_register,
-    weighted_sum,
+    SPEC47, bits_of, bits_str, check_k, check_tau, claims, clock, matches, set_state,
+    shift_register, weighted_sum,
 )
 
-_D = "distinguisher RNNs (pattern, motif, parity, repeat, bracket) computing d(m−k+1, x_≤m) at time mτ"
+_D = SPEC47
 
 
 def _window(j: int, x, k: int) -> tuple[int, ...]:

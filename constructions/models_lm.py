@@ -41,11 +41,11 @@ from rnnsim.expr import exact
 from rnnsim.registry import realizes
 
 from .models_common import (
-    bits_of, bits_str, check_tau, claims, clock, frac_str, is_token, matches, set_state,
+    SPEC47, bits_of, bits_str, check_tau, claims, clock, frac_str, is_token, matches, set_state,
     shift_register, weighted_sum,
 )
 
-_LM = "LM RNNs (uniform, order-m Markov, PFA, motif automata) computing q(x_m | x_<m) at time mτ"
+_LM = SPEC47
 
 
 def _prob(p, where: str) -> Fraction:
