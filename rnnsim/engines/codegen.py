@@ -92,6 +92,8 @@ def _lane_loop(body_call: str) -> str:
 
 def straight_line_source(plan: KernelPlan, program, arith) -> str:
     """Source of ``rnn_run``: every operation of one step as one statement."""
+    if plan.fused:
+        raise ValueError("the CUDA source is generated from unfused plans (build_plan(..., fuse=False))")
     fixed = plan.fixed
     T = "i64" if fixed else "double"
     n = plan.n

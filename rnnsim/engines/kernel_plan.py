@@ -1,54 +1,44 @@
-"""Kernel plans: the frozen Program lowered to integer tables for the compiled engines, and
-the exactness check of fixed-point formats (SPEC §2.4: an engine that cannot represent a
-format exactly refuses it; it never silently differs).
+"""Kernel plans: the frozen Program lowered to integer tables for the compiled engines.
 
-Statement realized (SPEC §2.4, "intermediates may use wider internal precision; an engine
-that cannot represent them exactly must refuse the format"): with raw values X = v·2^f held
-in signed 64-bit integers and products/sums formed in 64 or 128 bits, the compiled engines
-compute every operation of a ``Fixed(i, f)`` run *exactly as the reference does* provided
-that, for every operation, (a) the exact intermediate before truncation is < 2^127 in
-magnitude (< 2^63 for the fast 64-bit path), and (b) the truncated result is < 2^63. Both
-are decided before running from a magnitude bound per register: node values satisfy
-|X| ≤ 2^(i+f) − 1 (every node value passes the overflow rule), tokens |X| ≤ (b−1)·2^f, and
-for the operations, with M the operand bounds and W, C the quantized raw constants,
+Statement realized (SPEC §2.3): one step of the plan computes, for every node, the same
+value as one step of the Program — the plan only renames registers, fuses operations
+without changing any rounding, and moves the commit into the operations:
 
-    Affine   |Σ W_j·X_j + C·2^f| ≤ Σ|W_j|·M_j + |C|·2^f        result ≤ that / 2^f
-    Affine with every W_j a multiple of 2^f (integer weights):  Σ|W_j/2^f|·M_j + |C|, no shift
-    Prod     |X·Y| ≤ M_a·M_b                                    result ≤ that / 2^f
-    Recip    2^(2f)/|X| ≤ 2^(2f)   (needs f ≤ 31)               ReLU keeps M.
+* Physical register layout: rows ``[0, n)`` and ``[n, 2n)`` are two banks of node values
+  (current / next, swapped every step, so a node whose transition's last operation writes
+  straight into its next-bank row needs no commit copy); rows ``2n …`` are temporaries,
+  reused once their last reader has run (liveness), so the working set stays small.
+  Operand rows are given for both step parities (``ops[p]``); a few COPY operations finish
+  the commit (nodes copying a node, or sharing their source with an earlier node).
+* Fusion (``fuse=True``, numba): a ReLU whose argument is an Affine read by nothing else
+  becomes one AFFINE_RELU operation; a Prod read only as one term of one Affine becomes a
+  product term ``w·(x·y)`` of it (float64: the product is rounded before it is weighted,
+  as in the reference; Fixed: truncated to 2^-f first). The fused operation is evaluated
+  where the last of its parts was, so every operand is ready.
+* A check list names the rows the fixed-point overflow rule must inspect, in node order
+  (the reference's order), leaving out rows whose bound proves they cannot overflow.
 
-A program that fails (a) or (b) somewhere raises :class:`~rnnsim.errors.UnsupportedFormat`
-naming the operation's node, the bits it needs, and the largest ``Fixed(i, f)`` with the
-same f that this network supports.
-
-Physical register layout (the "plan"): rows ``[0, n)`` and ``[n, 2n)`` are two banks of node
-values (current / next, swapped every step, so no commit copy is needed for a node whose
-transition's last operation writes straight into its next-bank row), rows ``2n …`` are
-temporaries, reused once their last reader has run (liveness), so the working set stays
-small. Operand rows are given for both step parities (``ops[p]``); a few COPY operations
-finish the commit (nodes that copy another node or share their source with an earlier
-node). A check list names the rows the overflow rule must inspect, in node order (the
-reference's order), leaving out rows whose bound proves they cannot overflow.
+Fixed formats are first checked for exactness in 64/128-bit arithmetic
+(:mod:`rnnsim.engines.exactness`), which also picks the path of every operation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
 from ..arith import Fixed, Float64
 from ..errors import UnsupportedFormat
 from ..program import AFFINE, CONST, PROD, RECIP, RELU
+from .exactness import PATH_INT_WEIGHTS, PATH_WIDE, fixed_paths, largest_supported_int_bits, raw_const, register_bounds  # noqa: F401
 
 # kernel opcodes
-K_CONST, K_AFFINE, K_RELU, K_PROD, K_RECIP, K_COPY, K_AFFINE_INT, K_AFFINE_WIDE, K_PROD_WIDE = range(9)
-KNAMES = ("const", "affine", "relu", "prod", "recip", "copy", "affine_int", "affine_wide", "prod_wide")
-
-INT64_LIMIT = 1 << 63        # |raw register value| must be < this
-WIDE_LIMIT = 1 << 127        # |intermediate| must be < this (128-bit path)
-RECIP_MAX_FRAC = 31          # 2^(2f) must fit in int64
+(K_CONST, K_AFFINE, K_RELU, K_PROD, K_RECIP, K_COPY, K_AFFINE_INT, K_AFFINE_WIDE, K_PROD_WIDE,
+ K_AFFINE_RELU, K_AFFINE_INT_RELU) = range(11)
+KNAMES = ("const", "affine", "relu", "prod", "recip", "copy", "affine_int", "affine_wide", "prod_wide",
+          "affine_relu", "affine_int_relu")
+AFFINE_CODES = (K_AFFINE, K_AFFINE_INT, K_AFFINE_WIDE, K_AFFINE_RELU, K_AFFINE_INT_RELU)
 
 
 @dataclass
@@ -61,7 +51,8 @@ class KernelPlan:
     ops: np.ndarray              # int32 [2, nk, 4]: code, dst row, a row / term start, b row / term stop
     aux: np.ndarray              # int64 [nk]: program op index (for error messages), -1 for copies
     kconst: np.ndarray           # float64 or int64 [nk]: CONST value / affine offset (raw)
-    term_rows: np.ndarray        # int32 [2, nt]
+    term_rows: np.ndarray        # int32 [2, nt]: row of each Affine term
+    term_rows2: np.ndarray       # int32 [2, nt]: second factor row of a product term, −1 if none
     term_w: np.ndarray           # float64 or int64 [nt] (AFFINE_INT: integer weight)
     inputs: np.ndarray           # int32 node index of each input node
     onehot: bool
@@ -73,6 +64,7 @@ class KernelPlan:
     frac_bits: int = 0
     max_raw: int = 0             # 2^(i+f) − 1
     saturate: bool = False
+    fused: bool = False
     counts: dict = field(default_factory=dict)
 
     @property
@@ -80,16 +72,36 @@ class KernelPlan:
         return self.ops.shape[1]
 
 
-def raw_const(value, arith):
-    """An exact constant in the raw representation of ``arith`` (Python int for Fixed)."""
-    if isinstance(arith, Fixed):
-        return int(arith.quantize(value) * arith.scale)
-    return float(value)
+@dataclass
+class _VOp:
+    """One operation of the plan before rows are assigned (registers are Program registers)."""
+
+    code: int
+    reg: int                      # Program register holding the result
+    k: int                        # Program op index (for Recip error messages)
+    a: int = -1
+    b: int = -1
+    terms: list = field(default_factory=list)    # (weight, reg, reg2 or -1)
+    const: object = 0
+
+    def reads(self):
+        if self.code in AFFINE_CODES:
+            out = []
+            for _, r, r2 in self.terms:
+                out.append(r)
+                if r2 >= 0:
+                    out.append(r2)
+            return out
+        if self.code in (K_PROD, K_PROD_WIDE):
+            return [self.a, self.b]
+        if self.code in (K_RELU, K_RECIP, K_COPY):
+            return [self.a]
+        return []
 
 
-def build_plan(program, arith, *, engine: str = "numba") -> KernelPlan:
+def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> KernelPlan:
     """Lower ``program`` for ``arith`` (float64 or Fixed); raises UnsupportedFormat when a
-    Fixed format cannot be computed exactly in 64-bit registers (see module docstring)."""
+    Fixed format cannot be computed exactly (see :mod:`rnnsim.engines.exactness`)."""
     if not isinstance(arith, (Fixed, Float64)):
         raise UnsupportedFormat(
             f"engine {engine!r} runs float64 and fixed formats only, not {arith!r}; "
@@ -99,319 +111,193 @@ def build_plan(program, arith, *, engine: str = "numba") -> KernelPlan:
     n = p.n_nodes
     fixed = isinstance(arith, Fixed)
     conv = [raw_const(c, arith) for c in p.consts]
-    kinds = fixed_op_kinds(p, arith, conv, engine=engine) if fixed else None
+    paths, bounds = fixed_paths(p, arith, conv, engine=engine) if fixed else (None, None)
+    f = arith.frac_bits if fixed else 0
+
+    # --- virtual ops, one per Program op -------------------------------------------------------
+    vops: list[_VOp] = []
+    for k in range(p.n_ops):
+        c = int(p.op_code[k])
+        a, b = int(p.op_a[k]), int(p.op_b[k])
+        path = paths[k] if fixed else None
+        if c == AFFINE:
+            code = K_AFFINE_WIDE if path == PATH_WIDE else K_AFFINE_INT if path == PATH_INT_WEIGHTS else K_AFFINE
+            ws = [conv[int(j)] for j in p.term_w[a:b]]
+            if code == K_AFFINE_INT:
+                ws = [w >> f for w in ws]
+            terms = [(w, int(r), -1) for w, r in zip(ws, p.term_reg[a:b])]
+            vops.append(_VOp(code, n + k, k, terms=terms, const=conv[int(p.op_c[k])]))
+        elif c == PROD:
+            vops.append(_VOp(K_PROD_WIDE if path == PATH_WIDE else K_PROD, n + k, k, a=a, b=b))
+        elif c == RELU:
+            vops.append(_VOp(K_RELU, n + k, k, a=a))
+        elif c == RECIP:
+            vops.append(_VOp(K_RECIP, n + k, k, a=a))
+        else:
+            vops.append(_VOp(K_CONST, n + k, k, const=conv[int(p.op_c[k])]))
+
+    is_src = {int(s) for s in p.src if s >= n}
+    if fuse:
+        vops = _fuse(vops, n, is_src)
 
     # --- which op writes straight into a node's next-bank row ------------------------------
-    owner_of_op: dict[int, int] = {}
-    copies: list[tuple[int, int]] = []          # (dst virtual row, src virtual row)
+    producer = {v.reg: i for i, v in enumerate(vops)}
+    owner_of: dict[int, int] = {}            # vop index → node
+    copies: list[tuple[int, int]] = []       # (node u, Program register to copy)
     for u in range(n):
         s = int(p.src[u])
         if s < 0:
             continue
-        if s >= n and (s - n) not in owner_of_op:
-            owner_of_op[s - n] = u
-        elif s >= n:
-            copies.append((n + u, n + owner_of_op[s - n]))
+        if s >= n and producer[s] not in owner_of:
+            owner_of[producer[s]] = u
         else:
-            copies.append((n + u, s))            # copy of a node's current value
+            copies.append((u, s))
 
-    # --- liveness of temporaries ---------------------------------------------------------------
-    last_use = np.full(p.n_ops, -1, dtype=np.int64)
-
-    def operands(k):
-        c = int(p.op_code[k])
-        if c == AFFINE:
-            return [int(r) for r in p.term_reg[p.op_a[k]:p.op_b[k]]]
-        if c in (RELU, RECIP):
-            return [int(p.op_a[k])]
-        if c == PROD:
-            return [int(p.op_a[k]), int(p.op_b[k])]
-        return []
-
-    op_operands = [operands(k) for k in range(p.n_ops)]
-    for k, regs in enumerate(op_operands):
-        for r in regs:
+    # --- liveness of temporaries -------------------------------------------------------------
+    last_use: dict[int, int] = {}
+    for i, v in enumerate(vops):
+        for r in v.reads():
             if r >= n:
-                last_use[r - n] = k
-    row_of_op = np.empty(p.n_ops, dtype=np.int64)
+                last_use[r] = i
+    row_of: dict[int, int] = {r: r for r in range(n)}        # node registers: current bank
     free: list[int] = []
     n_temps = 0
     dying: dict[int, list[int]] = {}
-    for k in range(p.n_ops):
-        if k in owner_of_op:
-            row_of_op[k] = n + owner_of_op[k]
+    for i, v in enumerate(vops):
+        if i in owner_of:
+            row_of[v.reg] = n + owner_of[i]
         else:
-            if free:
-                slot = free.pop()
+            slot = free.pop() if free else n_temps
+            n_temps = max(n_temps, slot + 1)
+            row_of[v.reg] = 2 * n + slot
+            if v.reg in last_use:
+                dying.setdefault(last_use[v.reg], []).append(slot)
             else:
-                slot = n_temps
-                n_temps += 1
-            row_of_op[k] = 2 * n + slot
-            dying.setdefault(int(last_use[k]), []).append(slot) if last_use[k] >= 0 else free.append(slot)
-        for slot in dying.pop(k, ()):
-            free.append(slot)
+                free.append(slot)
+        free.extend(dying.pop(i, ()))
 
-    def vrow(r):
-        return r if r < n else int(row_of_op[r - n])
-
-    # --- kernel op table (virtual rows) ------------------------------------------------------
-    vops: list[tuple[int, int, int, int]] = []
+    # --- kernel op table (virtual rows: cur bank [0,n), next bank [n,2n), temps) -----------------
+    rows: list[tuple[int, int, int, int]] = []
     aux: list[int] = []
     kconst: list = []
     trow: list[int] = []
+    trow2: list[int] = []
     tw: list = []
     counts: dict[str, int] = {}
-    for k in range(p.n_ops):
-        c = int(p.op_code[k])
-        d = int(row_of_op[k])
-        if c == AFFINE:
-            regs = op_operands[k]
-            ws = [conv[int(j)] for j in p.term_w[p.op_a[k]:p.op_b[k]]]
-            code = kinds[k] if fixed else K_AFFINE
-            if code == K_AFFINE_INT:
-                ws = [w >> arith.frac_bits for w in ws]
+    for v in vops:
+        d = row_of[v.reg]
+        if v.code in AFFINE_CODES:
             start = len(trow)
-            trow.extend(vrow(r) for r in regs)
-            tw.extend(ws)
-            vops.append((code, d, start, len(trow)))
-            kconst.append(conv[int(p.op_c[k])])
-        elif c == CONST:
-            code = K_CONST
-            vops.append((code, d, 0, 0))
-            kconst.append(conv[int(p.op_c[k])])
-        elif c == RELU:
-            code = K_RELU
-            vops.append((code, d, vrow(int(p.op_a[k])), 0))
-            kconst.append(0)
-        elif c == PROD:
-            code = kinds[k] if fixed else K_PROD
-            vops.append((code, d, vrow(int(p.op_a[k])), vrow(int(p.op_b[k]))))
-            kconst.append(0)
+            for w, r, r2 in v.terms:
+                trow.append(row_of[r])
+                trow2.append(row_of[r2] if r2 >= 0 else -1)
+                tw.append(w)
+            rows.append((v.code, d, start, len(trow)))
+        elif v.code in (K_PROD, K_PROD_WIDE):
+            rows.append((v.code, d, row_of[v.a], row_of[v.b]))
+        elif v.code == K_CONST:
+            rows.append((v.code, d, 0, 0))
         else:
-            code = K_RECIP
-            vops.append((code, d, vrow(int(p.op_a[k])), 0))
-            kconst.append(0)
-        aux.append(k)
-        counts[KNAMES[code]] = counts.get(KNAMES[code], 0) + 1
-    for dst, src in copies:
-        vops.append((K_COPY, dst, src, 0))
+            rows.append((v.code, d, row_of[v.a], 0))
+        kconst.append(v.const)
+        aux.append(v.k)
+        counts[KNAMES[v.code]] = counts.get(KNAMES[v.code], 0) + 1
+    for u, s in copies:
+        src_row = row_of[s] if s < n else n + owner_of[producer[s]]
+        rows.append((K_COPY, n + u, src_row, 0))
         aux.append(-1)
         kconst.append(0)
         counts["copy"] = counts.get("copy", 0) + 1
 
     # --- overflow checks (Fixed): next-bank rows in node order ----------------------------------
     check_nodes: list[int] = []
+    max_raw = ((1 << (arith.int_bits + f)) - 1) if fixed else 0
     if fixed:
-        bounds = kinds.bounds
-        max_raw = (1 << (arith.int_bits + arith.frac_bits)) - 1
         input_set = {int(i) for i in p.inputs}
         for u in range(n):
             s = int(p.src[u])
             if s < 0:
                 continue
-            if s < n:
-                bound = bounds[s] if s in input_set else max_raw
-            else:
-                bound = bounds[s]
+            bound = max_raw if (s < n and s not in input_set) else bounds[s]
             if bound > max_raw:
                 check_nodes.append(u)
 
     # --- both parities -----------------------------------------------------------------------
     def phys(r, par):
+        if r < 0:
+            return -1
         if r < n:
             return r + par * n
         if r < 2 * n:
             return r - n + (1 - par) * n
         return r
 
-    nk = len(vops)
+    nk = len(rows)
     ops = np.zeros((2, nk, 4), dtype=np.int32)
     trows = np.zeros((2, len(trow)), dtype=np.int32)
+    trows2 = np.zeros((2, len(trow)), dtype=np.int32)
     for par in (0, 1):
-        for k, (code, d, a, b) in enumerate(vops):
-            if code in (K_AFFINE, K_AFFINE_INT, K_AFFINE_WIDE):
-                ops[par, k] = (code, phys(d, par), a, b)
-            elif code == K_CONST:
-                ops[par, k] = (code, phys(d, par), 0, 0)
+        for i, (code, d, a, b) in enumerate(rows):
+            if code in AFFINE_CODES:
+                ops[par, i] = (code, phys(d, par), a, b)
             elif code in (K_PROD, K_PROD_WIDE):
-                ops[par, k] = (code, phys(d, par), phys(a, par), phys(b, par))
+                ops[par, i] = (code, phys(d, par), phys(a, par), phys(b, par))
+            elif code == K_CONST:
+                ops[par, i] = (code, phys(d, par), 0, 0)
             else:
-                ops[par, k] = (code, phys(d, par), phys(a, par), 0)
-        for j, r in enumerate(trow):
-            trows[par, j] = phys(r, par)
+                ops[par, i] = (code, phys(d, par), phys(a, par), 0)
+        trows[par] = [phys(r, par) for r in trow]
+        trows2[par] = [phys(r, par) for r in trow2]
     check_rows = np.array([[phys(n + u, par) for u in check_nodes] for par in (0, 1)],
                           dtype=np.int32).reshape(2, len(check_nodes))
 
     dtype = np.int64 if fixed else np.float64
     input_set = {int(i) for i in p.inputs}
     init_raw = np.zeros(n, dtype=dtype)
-    if fixed:
-        for u, v in enumerate(p.init):
-            if u not in input_set:
-                init_raw[u] = raw_const(v, arith)
-    else:
-        for u, v in enumerate(p.init):
-            if u not in input_set:
-                init_raw[u] = float(v)
+    for u, val in enumerate(p.init):
+        if u not in input_set:
+            init_raw[u] = raw_const(val, arith)
     return KernelPlan(
         n=n, n_rows=2 * n + n_temps, n_temps=n_temps, ops=ops, aux=np.asarray(aux, dtype=np.int64),
-        kconst=np.asarray(kconst, dtype=dtype), term_rows=trows, term_w=np.asarray(tw, dtype=dtype),
-        inputs=np.asarray(p.inputs, dtype=np.int32), onehot=p.encoding == "onehot",
-        output=int(p.output), check_rows=check_rows, check_nodes=np.asarray(check_nodes, dtype=np.int64),
-        init_raw=init_raw, fixed=fixed,
-        frac_bits=arith.frac_bits if fixed else 0,
-        max_raw=((1 << (arith.int_bits + arith.frac_bits)) - 1) if fixed else 0,
-        saturate=fixed and arith.overflow == "saturate", counts=counts,
+        kconst=np.asarray(kconst, dtype=dtype), term_rows=trows, term_rows2=trows2,
+        term_w=np.asarray(tw, dtype=dtype), inputs=np.asarray(p.inputs, dtype=np.int32),
+        onehot=p.encoding == "onehot", output=int(p.output), check_rows=check_rows,
+        check_nodes=np.asarray(check_nodes, dtype=np.int64), init_raw=init_raw, fixed=fixed,
+        frac_bits=f, max_raw=max_raw, saturate=fixed and arith.overflow == "saturate", fused=fuse,
+        counts=counts,
     )
 
 
-class _Kinds(list):
-    """Per-op kernel opcode for a Fixed format, plus the raw magnitude bound per register."""
-
-    bounds: dict
-
-
-def register_bounds(program, arith, conv=None):
-    """Raw magnitude bounds: (bound per register, intermediate bound per op) as Python ints."""
-    p = program
-    n = p.n_nodes
-    f = arith.frac_bits
-    if conv is None:
-        conv = [raw_const(c, arith) for c in p.consts]
-    max_raw = (1 << (arith.int_bits + f)) - 1
-    bound = [max_raw] * n
-    tok = (p.alphabet - 1) << f if p.encoding == "value" else 1 << f
-    for i in p.inputs:
-        bound[int(i)] = tok
-    inter: list[int] = []
-    int_weights: list[bool] = []
-    mask = (1 << f) - 1
-    for k in range(p.n_ops):
-        c = int(p.op_code[k])
-        a = int(p.op_a[k])
-        if c == AFFINE:
-            ws = [conv[int(j)] for j in p.term_w[a:p.op_b[k]]]
-            regs = [int(r) for r in p.term_reg[a:p.op_b[k]]]
-            cst = conv[int(p.op_c[k])]
-            if all(w & mask == 0 for w in ws):
-                s = sum(abs(w >> f) * bound[r] for w, r in zip(ws, regs)) + abs(cst)
-                int_weights.append(True)
-                inter.append(s)
-                bound.append(s)
-            else:
-                s = sum(abs(w) * bound[r] for w, r in zip(ws, regs)) + (abs(cst) << f)
-                int_weights.append(False)
-                inter.append(s)
-                bound.append(s >> f)
-        elif c == CONST:
-            v = abs(conv[int(p.op_c[k])])
-            int_weights.append(False)
-            inter.append(v)
-            bound.append(v)
-        elif c == RELU:
-            int_weights.append(False)
-            inter.append(bound[a])
-            bound.append(bound[a])
-        elif c == PROD:
-            s = bound[a] * bound[int(p.op_b[k])]
-            int_weights.append(False)
-            inter.append(s)
-            bound.append(s >> f)
-        else:  # RECIP: |2^(2f) / X| with |X| ≥ 1
-            s = 1 << (2 * f)
-            int_weights.append(False)
-            inter.append(s)
-            bound.append(s)
-    return bound, inter, int_weights
-
-
-def fixed_op_kinds(program, arith, conv=None, *, engine: str = "numba") -> _Kinds:
-    """Choose the 64-bit or 128-bit path per op, or raise UnsupportedFormat."""
-    p = program
-    n = p.n_nodes
-    problem = _first_problem(p, arith, conv)
-    if problem is not None:
-        raise UnsupportedFormat(_refusal(p, arith, problem, engine))
-    bound, inter, intw = register_bounds(p, arith, conv)
-    kinds = _Kinds()
-    for k in range(p.n_ops):
-        c = int(p.op_code[k])
-        wide = inter[k] >= INT64_LIMIT
-        if c == AFFINE:
-            kinds.append(K_AFFINE_WIDE if wide else (K_AFFINE_INT if intw[k] else K_AFFINE))
-        elif c == PROD:
-            kinds.append(K_PROD_WIDE if wide else K_PROD)
-        else:
-            kinds.append({CONST: K_CONST, RELU: K_RELU, RECIP: K_RECIP}[c])
-    kinds.bounds = {r: b for r, b in enumerate(bound)}
-    del n
-    return kinds
-
-
-def _first_problem(p, arith, conv=None):
-    """None if supported, else (op index or -1, kind, bits needed, what)."""
-    f = arith.frac_bits
-    if arith.int_bits + f > 63:
-        return (-1, "node", arith.int_bits + f + 1, "node values")
-    if conv is None:
-        conv = [raw_const(c, arith) for c in p.consts]
-    for v in conv:
-        if abs(v) >= INT64_LIMIT:
-            return (-1, "const", abs(v).bit_length() + 1, f"the constant {Fraction(v, 1 << f)}")
-    bound, inter, intw = register_bounds(p, arith, conv)
-    n = p.n_nodes
-    for k in range(p.n_ops):
-        c = int(p.op_code[k])
-        if c == RECIP and f > RECIP_MAX_FRAC:
-            return (k, "recip", 2 * f + 1, "a Recip (2^(2f)/X)")
-        if inter[k] >= WIDE_LIMIT:
-            return (k, "inter", inter[k].bit_length() + 1, _opname(c) + " intermediate")
-        if bound[n + k] >= INT64_LIMIT:
-            return (k, "result", bound[n + k].bit_length() + 1, _opname(c) + " result")
-    return None
-
-
-def _opname(c):
-    return {AFFINE: "an Affine", PROD: "a Prod", RELU: "a ReLU", RECIP: "a Recip", CONST: "a constant"}[c]
-
-
-def largest_supported_int_bits(program, frac_bits: int) -> int | None:
-    """The largest int_bits i such that Fixed(i, frac_bits) passes the exactness check on
-    ``program`` (None if even i = 1 does not)."""
-    lo, hi = 0, 63 - frac_bits
-    if hi < 1 or _first_problem(program, Fixed(1, frac_bits)) is not None:
-        return None
-    lo = 1
-    while lo < hi:                    # supported(lo), find the last supported
-        mid = (lo + hi + 1) // 2
-        if _first_problem(program, Fixed(mid, frac_bits)) is None:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _refusal(p, arith, problem, engine):
-    k, kind, bits, what = problem
-    if kind == "node":
-        where = f"node values of {arith} need {bits} bits"
-    elif kind == "const":
-        where = f"{what} needs {bits} bits in {arith}"
-    else:
-        node = p.names[int(p.op_node[k])]
-        where = f"node {node!r}: {what} can need {bits} bits in {arith}"
-    best = largest_supported_int_bits(p, arith.frac_bits) if arith.frac_bits <= 62 else None
-    hint = (f"the largest format with frac_bits={arith.frac_bits} this engine runs exactly on this "
-            f"network is fixed:{best}:{arith.frac_bits} (bit size {1 + best + arith.frac_bits})"
-            if best is not None else
-            f"no format with frac_bits={arith.frac_bits} fits"
-            + (" (a Recip needs frac_bits ≤ 31)"
-               if arith.frac_bits > RECIP_MAX_FRAC and RECIP in set(p.op_code.tolist()) else ""))
-    return (
-        f"engine {engine!r} cannot run {arith} exactly: {where}, but it holds values in 64-bit "
-        f"registers and forms products and sums in at most 128 bits (bit size ≤ 64, Recip needs "
-        f"frac_bits ≤ {RECIP_MAX_FRAC}); {hint}. Use engine='reference' for this format."
-    )
+def _fuse(vops: list[_VOp], n: int, is_src: set) -> list[_VOp]:
+    """ReLU(Affine) → AFFINE_RELU; single-use Prod terms → product terms (module docstring)."""
+    readers: dict[int, list[int]] = {}
+    for i, v in enumerate(vops):
+        for r in v.reads():
+            readers.setdefault(r, []).append(i)
+    by_reg = {v.reg: i for i, v in enumerate(vops)}
+    gone: set[int] = set()
+    out = list(vops)
+    for i, v in enumerate(vops):
+        if v.code in (K_AFFINE, K_AFFINE_INT):
+            new_terms = []
+            for w, r, r2 in v.terms:
+                j = by_reg.get(r)
+                if (r2 < 0 and j is not None and vops[j].code == K_PROD and r not in is_src
+                        and readers.get(r) == [i]):
+                    new_terms.append((w, vops[j].a, vops[j].b))
+                    gone.add(j)
+                else:
+                    new_terms.append((w, r, r2))
+            out[i] = _VOp(v.code, v.reg, v.k, terms=new_terms, const=v.const)
+        elif v.code == K_RELU:
+            j = by_reg.get(v.a)
+            if (j is not None and out[j].code in (K_AFFINE, K_AFFINE_INT) and v.a not in is_src
+                    and readers.get(v.a) == [i]):
+                src = out[j]
+                code = K_AFFINE_RELU if src.code == K_AFFINE else K_AFFINE_INT_RELU
+                out[i] = _VOp(code, v.reg, src.k, terms=src.terms, const=src.const)
+                gone.add(j)
+    return [v for i, v in enumerate(out) if i not in gone]
 
 
 def plan_listing(plan: KernelPlan, program) -> str:
@@ -432,8 +318,10 @@ def plan_listing(plan: KernelPlan, program) -> str:
     for k in range(plan.n_ops):
         code, d, a, b = (int(v) for v in plan.ops[0, k])
         name = KNAMES[code]
-        if code in (K_AFFINE, K_AFFINE_INT, K_AFFINE_WIDE):
-            rhs = " + ".join(f"{plan.term_w[j]}*{r(plan.term_rows[0, j])}" for j in range(a, b))
+        if code in AFFINE_CODES:
+            rhs = " + ".join(f"{plan.term_w[j]}*{r(plan.term_rows[0, j])}"
+                             + (f"*{r(plan.term_rows2[0, j])}" if plan.term_rows2[0, j] >= 0 else "")
+                             for j in range(a, b))
             rhs += f" + {plan.kconst[k]}"
         elif code == K_CONST:
             rhs = f"{plan.kconst[k]}"

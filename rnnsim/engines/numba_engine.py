@@ -58,7 +58,7 @@ def cached_plan(program, arith, engine="numba"):
     per = _PLANS.setdefault(program, {})
     key = (engine, repr(arith), str(arith))
     if key not in per:
-        per[key] = build_plan(program, arith, engine=engine)
+        per[key] = build_plan(program, arith, engine=engine, fuse=engine == "numba")
         dump_plan(per[key], program, arith, engine)
     return per[key]
 
@@ -88,7 +88,8 @@ class NumbaExecutor(ArrayExecutor):
         try:
             C = chunk_size(p.n_rows, B, threads)
             common = (V, toks, np.int64(t0), np.int64(self.program.tau), p.ops, p.aux, p.kconst,
-                      p.term_rows, p.term_w, p.inputs, p.onehot, np.int64(p.output), np.int64(C))
+                      p.term_rows, p.term_rows2, p.term_w, p.inputs, p.onehot, np.int64(p.output),
+                      np.int64(C), np.int64(p.n_rows))
             if self.fixed:
                 ev = np.zeros(B, dtype=np.int64)
                 K.run_fixed(*common, p.check_rows, p.check_nodes, np.int64(p.frac_bits),

@@ -185,7 +185,7 @@ def _prob_net():
 @pytest.mark.parametrize("frac_bits,policy", [(20, "raise"), (40, "saturate"), (59, "raise")])
 def test_numba_wide_products_match_reference_at_the_largest_accepted_format(frac_bits, policy):
     """The largest accepted Fixed(i, f) needs 128-bit intermediates (the plan uses the wide ops)."""
-    from rnnsim.engines.kernel_plan import largest_supported_int_bits
+    from rnnsim.engines.exactness import largest_supported_int_bits
     from rnnsim.engines.numba_engine import cached_plan
 
     rnn = _prob_net()
@@ -217,7 +217,10 @@ def test_dump_source_writes_the_plan_listing(tmp_path, monkeypatch):
 
     NumbaEngine().compile(rnn.program, Fixed(7, 9))
     files = list(tmp_path.iterdir())
-    assert len(files) == 1 and "prod" in files[0].read_text()
+    text = files[0].read_text()
+    assert len(files) == 1
+    # the Program listing, then the fused plan: relu(g·c − 1/5) is one op with a product term
+    assert "t1 = g * c" in text and "affine_int_relu(1*g*c + -102)" in text
 
 
 def test_second_compile_of_the_same_network_reuses_the_plan():

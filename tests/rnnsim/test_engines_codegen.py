@@ -57,7 +57,7 @@ class CSourceExecutor(ArrayExecutor):
     """Runs the CUDA engine's source compiled as plain C (lanes looped on the CPU)."""
 
     def __init__(self, program, arith, kind):
-        super().__init__(program, arith, build_plan(program, arith, engine="cupy"), engine="cupy")
+        super().__init__(program, arith, build_plan(program, arith, engine="cupy", fuse=False), engine="cupy")
         self.kind = kind
         if kind == "straight":
             self.lib = _build(straight_line_source(self.plan, program, arith))
@@ -165,7 +165,7 @@ def test_generated_cuda_source_structure():
 
     rnn = _prob_net()
     p = rnn.program
-    plan = build_plan(p, rnnsim.FLOAT64, engine="cupy")
+    plan = build_plan(p, rnnsim.FLOAT64, engine="cupy", fuse=False)
     src = straight_line_source(plan, p, rnnsim.FLOAT64)
     assert 'extern "C" __global__' in src and "rnn_run" in src and "__umul64hi" in src
     body = src[src.index("for (i64 s = 0;"):]
@@ -173,7 +173,7 @@ def test_generated_cuda_source_structure():
     assigns = [ln for ln in body.splitlines() if ln.strip().startswith(("r", "w")) and " = " in ln]
     assert len(assigns) >= plan.n_ops
     assert "0x" in src and "fma" not in src.replace("fmad", "")
-    fixed = straight_line_source(build_plan(p, Fixed(4, 40), engine="cupy"), p, Fixed(4, 40))
+    fixed = straight_line_source(build_plan(p, Fixed(4, 40), engine="cupy", fuse=False), p, Fixed(4, 40))
     assert "mul_shift_trunc(" in fixed.split("RNN_DEVICE void rnn_lane")[1]
 
 

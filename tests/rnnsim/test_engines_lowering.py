@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from numba import njit
 
 from rnnsim import Fixed
+from rnnsim.engines import exactness as ex
 from rnnsim.engines import kernel_plan as kp
 from rnnsim.engines.wide import add_signed_product, mul_shift_trunc, shift_trunc128
 from rnnsim.program import AFFINE, PROD, RECIP, RELU
@@ -65,7 +66,7 @@ def _run_raw_recording(program, fmt, docs, steps):
     """Independent raw-integer interpreter of the Program (Python ints, no bounds): the
     largest |intermediate| and |result| per op, and whether it ended without error."""
     f = fmt.frac_bits
-    conv = [kp.raw_const(c, fmt) for c in program.consts]
+    conv = [ex.raw_const(c, fmt) for c in program.consts]
     n = program.n_nodes
     lim = 1 << (fmt.int_bits + f)
     inter_max = [0] * program.n_ops
@@ -73,7 +74,7 @@ def _run_raw_recording(program, fmt, docs, steps):
     for doc in docs:
         vals = [0] * n
         for u, v in enumerate(program.init):
-            vals[u] = kp.raw_const(v, fmt)
+            vals[u] = ex.raw_const(v, fmt)
         for m, tok in enumerate(doc):
             for s, i in enumerate(program.inputs):
                 vals[int(i)] = (tok << f) if program.encoding == "value" else ((1 << f) if tok == s else 0)
@@ -120,7 +121,7 @@ def test_register_bounds_dominate_every_value_a_run_computes(rnn, fmt):
     """Soundness of the exactness check: every intermediate and result a run actually
     computes is within the bound the plan uses to pick 64- or 128-bit arithmetic."""
     p = rnn.program
-    bound, inter, int_weights = kp.register_bounds(p, fmt)
+    bound, inter, int_weights = ex.register_bounds(p, fmt)
     docs = [[0, 1, 1], [1, 0, rnn.alphabet - 1]]
     seen_inter, seen_res = _run_raw_recording(p, fmt, docs, rnn.tau)
     for k in range(p.n_ops):
@@ -130,12 +131,14 @@ def test_register_bounds_dominate_every_value_a_run_computes(rnn, fmt):
         assert seen_res[k] <= bound[p.n_nodes + k], (k, seen_res[k], bound[p.n_nodes + k])
 
 
-@settings(max_examples=40)
-@given(networks(max_nodes=6))
-def test_plan_temporaries_are_never_overwritten_while_still_needed(rnn):
-    """Liveness: between the op that writes a temporary row and its last reader, no other
-    op writes that row; node rows are written once per step (next bank)."""
-    plan = kp.build_plan(rnn.program, Fixed(8, 8))
+@pytest.mark.parametrize("fuse", [True, False])
+@settings(max_examples=30)
+@given(rnn=networks(max_nodes=6))
+def test_plan_rows_are_written_before_read_and_node_rows_once_per_step(rnn, fuse):
+    """Every row an op reads is the current bank or was written earlier in the step, and
+    every updated node's next-bank row is written exactly once (with and without fusion).
+    Overwriting a live temporary is excluded by the engine-vs-reference tests."""
+    plan = kp.build_plan(rnn.program, Fixed(8, 8), fuse=fuse)
     n = plan.n
     for par in (0, 1):
         ops = plan.ops[par]
@@ -143,8 +146,8 @@ def test_plan_temporaries_are_never_overwritten_while_still_needed(rnn):
         written_nodes = set()
         for k, (code, d, a, b) in enumerate(ops):
             reads = []
-            if code in (kp.K_AFFINE, kp.K_AFFINE_INT, kp.K_AFFINE_WIDE):
-                reads = list(plan.term_rows[par, a:b])
+            if code in kp.AFFINE_CODES:
+                reads = list(plan.term_rows[par, a:b]) + [r for r in plan.term_rows2[par, a:b] if r >= 0]
             elif code in (kp.K_PROD, kp.K_PROD_WIDE):
                 reads = [a, b]
             elif code in (kp.K_RELU, kp.K_RECIP, kp.K_COPY):

@@ -1,0 +1,203 @@
+"""Engine throughput benchmark (SPEC §8): node-updates per second = size × steps × batch /
+seconds, for every engine and arithmetic side by side, with the ratio to the reference.
+
+    .venv/bin/python benchmarks/bench_engines.py            # default set (a few minutes)
+    .venv/bin/python benchmarks/bench_engines.py --quick    # small set (~1 minute)
+    .venv/bin/python benchmarks/bench_engines.py --sizes 1000 --batches 64 1024 --threads 1 2
+
+Networks: random ReLU/product/gated mixes of 10^2 … 10^5 nodes and deep-τ gated networks
+(benchmarks/netgen.py). Engines: ``reference`` (float64), ``numba`` (float64 and a fixed
+format, 1 and 2 threads), a C loop over the same operation list (benchmarks/c_baseline.c,
+gcc -O3 -march=native, one thread) and ``cupy`` where a GPU exists. Each figure is the
+best of ``--repeats`` timed runs of ``simulate_batch`` after one warm-up run (compilation
+excluded). Writes a markdown table to stdout and ``benchmarks/results/engines-<time>.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import netgen  # noqa: E402
+
+import rnnsim  # noqa: E402
+from rnnsim import Fixed, simulate_batch  # noqa: E402
+from rnnsim.engines import available_engines  # noqa: E402
+
+TARGET_SECONDS = 1.0
+
+
+def _timed(fn, repeats):
+    fn()                                   # warm-up (compiles, loads caches)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _tokens(B, N, seed=0):
+    return np.random.default_rng(seed).integers(0, 2, (B, N))
+
+
+def measure_engine(rnn, engine, arith, batch, threads, repeats):
+    """node-updates/s of simulate_batch(engine) on a (batch, N) token matrix."""
+    per_token = rnn.size * rnn.tau * batch
+    guess = {"reference": 3e6, "numba": 5e8, "cupy": 2e10}[engine]
+    N = int(max(1, min(10_000, TARGET_SECONDS * guess / per_token)))
+    toks = _tokens(batch, N)
+    if threads:
+        os.environ["RNNSIM_THREADS"] = str(threads)
+    try:
+        sec = _timed(lambda: simulate_batch(rnn, toks, arith, engine=engine, raw=True, progress=False), repeats)
+    finally:
+        os.environ.pop("RNNSIM_THREADS", None)
+    return per_token * N / sec
+
+
+def build_c_baseline():
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        return None
+    out = HERE / "results" / "c_baseline.so"
+    out.parent.mkdir(exist_ok=True)
+    src = HERE / "c_baseline.c"
+    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
+        subprocess.run([gcc, "-O3", "-march=native", "-ffp-contract=off", "-shared", "-fPIC",
+                        str(src), "-o", str(out)], check=True)
+    return ctypes.CDLL(str(out))
+
+
+def measure_c(lib, rnn, batch, repeats, chunk=512):
+    p = rnn.program
+    V = np.zeros((p.n_nodes, batch))
+    tw = np.ascontiguousarray(p.consts_float()[p.term_w])
+    cf = p.consts_float()
+    arrs = [np.ascontiguousarray(a) for a in (p.op_code, p.op_a, p.op_b, p.op_c, p.term_reg)]
+    src = np.ascontiguousarray(p.src, dtype=np.int32)
+    ptr = lambda a: ctypes.c_void_p(a.ctypes.data)  # noqa: E731
+    per_step = rnn.size * batch
+    steps = int(max(1, TARGET_SECONDS * 1e9 / per_step))
+    L = ctypes.c_long
+
+    def run():
+        lib.run_f64(ptr(V), L(p.n_nodes), L(batch), L(p.n_ops), *(ptr(a) for a in arrs), ptr(tw), ptr(cf),
+                    ptr(src), L(steps), L(min(chunk, batch)))
+
+    return per_step * steps / _timed(run, repeats)
+
+
+def networks(sizes, quick):
+    nets = [(f"random {n}", lambda n=n: netgen.random_network(n)) for n in sizes]
+    taus = [(1000, 16)] if quick else [(1000, 16), (10_000, 64)]
+    nets += [(f"gated {n} τ={tau}", lambda n=n, tau=tau: netgen.deep_tau_gated(n, tau)) for n, tau in taus]
+    return nets
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sizes", type=int, nargs="*")
+    ap.add_argument("--batches", type=int, nargs="*")
+    ap.add_argument("--threads", type=int, nargs="*", default=[1, 2])
+    ap.add_argument("--fixed", default="fixed:2:24", help="fixed format benchmarked (values stay in [-1, 1])")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-c", action="store_true")
+    args = ap.parse_args(argv)
+    sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10_000, 100_000])
+    batches = args.batches or ([64, 1024] if args.quick else [64, 1024, 16384])
+    fixed = rnnsim.parse_arithmetic(args.fixed)
+    avail = available_engines()
+    lib = None if args.no_c else build_c_baseline()
+    rows = []
+    for label, make in networks(sizes, args.quick):
+        t = time.perf_counter()
+        rnn = make()
+        build_s = time.perf_counter() - t
+        ref = measure_engine(rnn, "reference", "float64", 2, None, 1) if rnn.size <= 20_000 else None
+        for B in batches:
+            if rnn.size * B > 2e8:          # register file beyond a few GB: skip
+                continue
+            row = {"network": label, "size": rnn.size, "tau": rnn.tau, "ops": rnn.program.n_ops, "batch": B,
+                   "build_s": round(build_s, 2), "reference": ref}
+            for th in args.threads:
+                row[f"numba f64 {th}t"] = measure_engine(rnn, "numba", "float64", B, th, args.repeats)
+            row[f"numba {fixed} 1t"] = measure_engine(rnn, "numba", fixed, B, 1, args.repeats)
+            if lib is not None:
+                row["C f64 1t"] = measure_c(lib, rnn, B, args.repeats)
+            if avail.get("cupy") is None and B >= 1024:
+                row["cupy f64"] = measure_engine(rnn, "cupy", "float64", B, None, args.repeats)
+                row[f"cupy {fixed}"] = measure_engine(rnn, "cupy", fixed, B, None, args.repeats)
+            rows.append(row)
+            print(_row_md(row, header=len(rows) == 1), flush=True)
+    meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+            "load_avg": os.getloadavg(), "python": platform.python_version(),
+            "numba": __import__("numba").__version__, "engines": avail, "fixed": str(fixed),
+            "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+    outdir = HERE / "results"
+    outdir.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    md = markdown(rows, meta)
+    (outdir / f"engines-{stamp}.md").write_text(md)
+    (outdir / f"engines-{stamp}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    print("\n" + md)
+    print(f"wrote {outdir}/engines-{stamp}.{{md,json}}")
+
+
+def _cols(row):
+    return [k for k in row if k not in ("network", "size", "tau", "ops", "batch", "build_s")]
+
+
+def _row_md(row, header=False):
+    cols = _cols(row)
+    cells = [row["network"], str(row["batch"])]
+    ref = row.get("reference")
+    for c in cols:
+        v = row[c]
+        if v is None:
+            cells.append("–")
+        elif c == "reference" or not ref:
+            cells.append(f"{v:.3g}")
+        else:
+            cells.append(f"{v:.3g} ({v / ref:.0f}×)")
+    line = "| " + " | ".join(cells) + " |"
+    if header:
+        head = "| network | batch | " + " | ".join(cols) + " |\n|" + "---|" * (len(cols) + 2)
+        return head + "\n" + line
+    return line
+
+
+def markdown(rows, meta):
+    out = [f"Node-updates per second (size × steps × batch / s); in parentheses the ratio to the "
+           f"reference engine (float64). Machine: {meta['cpus']} CPUs, load average at the end "
+           f"{tuple(round(x, 2) for x in meta['load_avg'])}, numba {meta['numba']}, {meta['time']}.\n"]
+    cols_seen: list[str] = []
+    for r in rows:
+        for c in _cols(r):
+            if c not in cols_seen:
+                cols_seen.append(c)
+    out.append("| network | batch | " + " | ".join(cols_seen) + " |")
+    out.append("|" + "---|" * (len(cols_seen) + 2))
+    for r in rows:
+        full = {k: r.get(k) for k in ("network", "size", "tau", "ops", "batch", "build_s")}
+        full.update({c: r.get(c) for c in cols_seen})
+        out.append(_row_md(full).strip())
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()
