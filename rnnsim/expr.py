@@ -19,7 +19,7 @@ Constants are kept exact: ints and Fractions as given, floats converted exactly 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from numbers import Rational
 from typing import Callable, Iterator, Mapping, Union
@@ -159,6 +159,73 @@ class Expr:
     def __repr__(self) -> str:
         return str(self)
 
+    # ---- structural equality and hashing ---------------------------------------------------
+    # Expressions are DAGs (a subexpression is often shared by many parents); a recursive
+    # dataclass hash/eq would revisit shared subtrees and take time exponential in the depth.
+    # The hash is computed once per object from the children's cached hashes, and equality
+    # compares each pair of subexpressions once.
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    def __hash__(self):
+        h = self.__dict__.get("_h")
+        if h is None:
+            h = hash((type(self).__name__, self._fields()))
+            object.__setattr__(self, "_h", h)
+        return h
+
+    def __eq__(self, other):
+        if self is other:
+            return True
+        if type(self) is not type(other):
+            return NotImplemented if not isinstance(other, Expr) else False
+        if hash(self) != hash(other):
+            return False
+        return _struct_eq(self, other)
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __getstate__(self):
+        # the cached hash depends on the process (str hashing is salted): never pickle it
+        d = dict(self.__dict__)
+        d.pop("_h", None)
+        return d
+
+
+def _struct_eq(a: "Expr", b: "Expr") -> bool:
+    """Structural equality, each (a-subexpression, b-subexpression) pair compared once."""
+    done: set[tuple[int, int]] = set()
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y or (id(x), id(y)) in done:
+            continue
+        if type(x) is not type(y) or hash(x) != hash(y):
+            return False
+        done.add((id(x), id(y)))
+        if isinstance(x, Affine):
+            if x.const != y.const or len(x.terms) != len(y.terms):
+                return False
+            for (ex, wx), (ey, wy) in zip(x.terms, y.terms):
+                if wx != wy:
+                    return False
+                stack.append((ex, ey))
+        elif isinstance(x, (Const, Node)):
+            if x._fields() != y._fields():
+                return False
+        else:
+            stack.extend(zip(x.children(), y.children()))
+    return True
+
+
+def _weight(w, e) -> Number:
+    try:
+        return exact(w)
+    except NetworkError:  # name the term only now: str(e) of a big shared DAG is expensive
+        return exact(w, where=f"weight of {e}")
+
 
 def _cmp_msg(op: str) -> str:
     return (
@@ -167,7 +234,7 @@ def _cmp_msg(op: str) -> str:
     )
 
 
-@dataclass(frozen=True, eq=True, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Const(Expr):
     value: Number
 
@@ -181,7 +248,7 @@ class Const(Expr):
         return _fmt(self.value)
 
 
-@dataclass(frozen=True, eq=True, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Node(Expr):
     name: str
 
@@ -199,7 +266,7 @@ class Node(Expr):
         return self.name
 
 
-@dataclass(frozen=True, eq=True, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Affine(Expr):
     """Σ w_i·e_i + c with exact constant weights; e_i are never Affine or Const themselves."""
 
@@ -207,9 +274,7 @@ class Affine(Expr):
     const: Number = 0
 
     def __post_init__(self):
-        object.__setattr__(
-            self, "terms", tuple((e, exact(w, where=f"weight of {e}")) for e, w in self.terms)
-        )
+        object.__setattr__(self, "terms", tuple((e, _weight(w, e)) for e, w in self.terms))
         object.__setattr__(self, "const", exact(self.const))
 
     def children(self):
@@ -239,7 +304,7 @@ class Affine(Expr):
         return f"({text})"
 
 
-@dataclass(frozen=True, eq=True, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ReLU(Expr):
     arg: Expr
 
@@ -253,7 +318,7 @@ class ReLU(Expr):
         return f"relu{_paren(self.arg)}"
 
 
-@dataclass(frozen=True, eq=True, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Prod(Expr):
     left: Expr
     right: Expr
@@ -268,7 +333,7 @@ class Prod(Expr):
         return f"{_atom(self.left)}·{_atom(self.right)}"
 
 
-@dataclass(frozen=True, eq=True, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Recip(Expr):
     arg: Expr
 
