@@ -9,17 +9,19 @@ shared with R's, so |R| + |C| − |I_C| nodes) holding a copy u' of each u ∈ V
 
 Controls are *nodes* declared Boolean (``meta["boolean_nodes"]``). A gated transition is
 kept in the flat form Σ_g AND(C_g)·body_g with AND(C) = ReLU(Σ_{c∈C} c − (|C|−1)) (the
-bare node when |C| = 1). Gating an already-gated transition merges the controls instead
-of nesting them: c·Σ_g AND(C_g)·body_g = Σ_g AND(C_g ∪ {c})·body_g. Hence the depth of a
-gated node is max(depth(body), 1) + 1 after any number of gatings — constant over boosting
-rounds (SPEC §2.2) — while its expression gains one HOLD and one LOAD term per gating.
+bare node when |C| = 1); a constant body w appears as the affine term w·AND(C_g). Gating
+an already-gated transition merges the controls instead of nesting them:
+c·Σ_g AND(C_g)·body_g = Σ_g AND(C_g ∪ {c})·body_g. Hence the depth of a gated node is at
+most max(depth(body), 1) + 1 after any number of gatings (depth(body) + 1 with a single
+control) — constant over boosting rounds (SPEC §2.2) — while its expression gains one HOLD
+and one LOAD term per gating.
 """
 
 from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from rnnsim import Affine, Builder, Expr, Node, Prod, ReLU, as_expr
+from rnnsim import Affine, Builder, Const, Expr, Node, Prod, ReLU, as_expr
 from rnnsim.errors import NetworkError
 from rnnsim.registry import realizes
 
@@ -38,12 +40,17 @@ def split_gated(f: Expr, controls: set[str]) -> list[tuple[frozenset[str], Expr]
         terms = ((f, 1),)
     out = []
     for t, w in terms:
-        if w != 1 or not isinstance(t, Prod):
-            return None
-        cs = _control_set(t.left, controls)
+        if isinstance(t, Prod):
+            cs = _control_set(t.left, controls)
+            if cs is None:
+                return None
+            out.append((cs, t.right if w == 1 else w * t.right))
+            continue
+        # a control (or AND of controls) times a constant: a constant LOAD source or body
+        cs = _control_set(t, controls)
         if cs is None:
             return None
-        out.append((cs, t.right))
+        out.append((cs, Const(w)))
     return out
 
 

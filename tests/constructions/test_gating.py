@@ -136,7 +136,7 @@ def test_regating_merges_controls_and_keeps_lemma10_semantics(case, data):
     ctl2 = schedule_control(sched2, rnn.alphabet, onehot, name="sched2")
     # the first round's controls are declared Boolean (merging relies on it): load them with
     # 0/1 — the second control's own run/load node, which is 0/1 at a LOAD step; other nodes
-    # get a non-constant source (a constant LOAD source defeats merging, see the xfail below)
+    # get a non-constant source (constant sources are covered by the test below)
     bools = set(aug1.meta["boolean_nodes"])
     src2 = {u: (Node(data.draw(st.sampled_from(["load", "run"]))) if u in bools else
                 data.draw(rationals(-2, 2, nonzero=True)) * Node("c") + data.draw(rationals()))
@@ -160,9 +160,6 @@ def test_regating_merges_controls_and_keeps_lemma10_semantics(case, data):
             assert d2[u] <= bound and d3[u] <= bound, u
 
 
-@pytest.mark.xfail(strict=True, reason="gating.split_gated does not recognise a constant-weight term "
-                   "w·c (constant LOAD source or constant RUN body), so the next gating nests "
-                   "instead of merging and depth grows by one per round")
 def test_regating_with_a_constant_load_source_keeps_depth():
     ctl = {"r1", "h1", "l1", "r2", "h2", "l2", "r3", "h3", "l3"}
     g1 = gating.gate(G.ge(Node("a"), 2), "u", run="r1", hold="h1", load="l1", source=5, controls=ctl)
