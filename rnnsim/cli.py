@@ -170,7 +170,7 @@ def cmd_bench(argv: list[str]) -> int:
         print(f"rnnsim: no benchmarks found (expected {script}; they ship with the source tree)", file=sys.stderr)
         return 2
     old = sys.argv
-    sys.argv = [str(script)] + list(argv)
+    sys.argv = ["rnnsim bench"] + list(argv)
     try:
         runpy.run_path(str(script), run_name="__main__")
     except SystemExit as e:

@@ -40,7 +40,7 @@ def _mode(arith):
 
 
 @pytest.mark.lemma("Definition 3")
-@settings(max_examples=60)
+@settings(max_examples=100)
 @given(networks_and_documents())
 def test_exact_reference_equals_independent_oracle_including_errors(case):
     rnn, docs = case
@@ -55,7 +55,7 @@ def test_exact_reference_equals_independent_oracle_including_errors(case):
 
 
 @pytest.mark.lemma("Definition 4")
-@settings(max_examples=60)
+@settings(max_examples=150)
 @given(networks_and_documents(), fixed_formats)
 def test_fixed_outputs_on_grid_and_equal_per_operation_truncation(case, fmt):
     rnn, docs = case
@@ -73,7 +73,7 @@ def test_fixed_outputs_on_grid_and_equal_per_operation_truncation(case, fmt):
             assert abs(v) < 2**fmt.int_bits
 
 
-@settings(max_examples=60)
+@settings(max_examples=100)
 @given(networks_and_documents(), st.sampled_from(["exact", "fixed"]), fixed_formats)
 def test_lowered_program_with_shared_subexpressions_equals_expr_evaluate_every_step(case, kind, fmt):
     rnn, docs = case
@@ -94,7 +94,7 @@ def test_lowered_program_with_shared_subexpressions_equals_expr_evaluate_every_s
                 assert tr.values[n][j + 1] == want, (n, t + 1)
 
 
-@settings(max_examples=60)
+@settings(max_examples=150)
 @given(networks_and_documents())
 def test_float64_agrees_with_exact_to_1e9_when_no_reciprocal_of_near_zero(case):
     rnn, docs = case
@@ -109,7 +109,7 @@ def test_float64_agrees_with_exact_to_1e9_when_no_reciprocal_of_near_zero(case):
             assert abs(g - float(w)) <= 1e-9 * max(1.0, abs(float(w))), (g, w)
 
 
-@settings(max_examples=40)
+@settings(max_examples=60)
 @given(networks_and_documents(), fixed_formats)
 def test_save_load_round_trips_bit_exactly(case, fmt):
     rnn, docs = case
@@ -135,7 +135,7 @@ def test_generated_hidden_sets_satisfy_structural_condition(rnn):
 
 
 @pytest.mark.lemma("Definition 3")
-@settings(max_examples=40)
+@settings(max_examples=60)
 @given(networks_and_documents(min_len=2, max_len=4))
 def test_transplant_passes_for_read_closed_hidden_set_containing_output(case):
     rnn, docs = case
