@@ -95,12 +95,12 @@ def cmd_run(args) -> int:
         engine = "reference"
     tr = simulate(rnn, tokens, arithmetic=args.arithmetic, engine=engine,
                   record="all" if want_trace else None, nodes=pats if want_trace else None)
-    from .display import format_value, waveform, write_vcd
+    from .display import waveform, write_vcd
 
     print(f"# {rnn.name}: {len(tokens)} tokens, tau {rnn.tau}, arithmetic {tr.arithmetic}, output {rnn.output}")
     print("m\tx_m\toutput")
     for m, (x, v) in enumerate(zip(tokens, tr.outputs), start=1):
-        exact_s = format_value(v)
+        exact_s = repr(float(v)) if isinstance(v, float) else str(v)  # exact: p/q in full
         fl = f"{float(v):.10g}"
         print(f"{m}\t{x}\t{exact_s}" + (f"\t({fl})" if fl != exact_s else ""))
     if args.trace:
