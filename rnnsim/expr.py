@@ -436,7 +436,7 @@ def _map_leaves(e: Expr, fn, memo: dict) -> Expr:
         elif isinstance(sub, ReLU):
             out = relu(memo[id(sub.arg)])
         elif isinstance(sub, Prod):
-            out = Prod(memo[id(sub.left)], memo[id(sub.right)])
+            out = memo[id(sub.left)] * memo[id(sub.right)]  # folds constants like the operators do
         elif isinstance(sub, Recip):
             out = Recip(memo[id(sub.arg)])
         else:  # pragma: no cover - the set is closed
