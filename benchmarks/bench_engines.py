@@ -9,8 +9,11 @@ Networks: random ReLU/product/gated mixes of 10^2 … 10^5 nodes and deep-τ gat
 (benchmarks/netgen.py). Engines: ``reference`` (float64), ``numba`` (float64 and a fixed
 format, 1 and 2 threads), a C loop over the same operation list (benchmarks/c_baseline.c,
 gcc -O3 -march=native, one thread) and ``cupy`` where a GPU exists. Each figure is the
-best of ``--repeats`` timed runs of ``simulate_batch`` after one warm-up run (compilation
-excluded). Writes a markdown table to stdout and ``benchmarks/results/engines-<time>.{md,json}``.
+best of ``--repeats`` timed runs after one warm-up run (compilation
+excluded); the configurations of one row are timed in interleaved rounds so that background
+load affects them alike. Timings are steady state: the batch state is allocated before the
+clock starts; compiled engines advance all N tokens in one call. Writes a markdown table to
+stdout and ``benchmarks/results/engines-<time>.{md,json}``.
 """
 
 from __future__ import annotations
@@ -34,19 +37,25 @@ sys.path.insert(0, str(HERE))
 import netgen  # noqa: E402
 
 import rnnsim  # noqa: E402
-from rnnsim import Fixed, simulate_batch  # noqa: E402
 from rnnsim.engines import available_engines  # noqa: E402
 
 TARGET_SECONDS = 1.0
 
 
-def _timed(fn, repeats):
-    fn()                                   # warm-up (compiles, loads caches)
-    best = float("inf")
+def _best_rates(configs, repeats):
+    """configs: name → (prepare() → run(), work per run). Runs every config once to warm
+    up, then ``repeats`` rounds interleaving the configs (so that background load hits
+    them alike); returns name → best node-updates/s."""
+    runs = {}
+    for name, (prepare, work) in configs.items():
+        runs[name] = (prepare(), work)
+        runs[name][0]()                                    # warm-up: compile, caches
+    best = {name: 0.0 for name in configs}
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
+        for name, (run, work) in runs.items():
+            t = time.perf_counter()
+            run()
+            best[name] = max(best[name], work / (time.perf_counter() - t))
     return best
 
 
@@ -54,19 +63,37 @@ def _tokens(B, N, seed=0):
     return np.random.default_rng(seed).integers(0, 2, (B, N))
 
 
-def measure_engine(rnn, engine, arith, batch, threads, repeats):
-    """node-updates/s of simulate_batch(engine) on a (batch, N) token matrix."""
+def engine_config(rnn, engine, arith, batch, threads, rate_guess):
+    """Steady-state advance of ``batch`` runs over N tokens (state allocated beforehand):
+    one ``advance_many`` call for compiled engines, token-by-token ``advance`` for the
+    reference. N is chosen for ~TARGET_SECONDS of work (and ≥ 64 steps when affordable)."""
+    from rnnsim.engines import get_engine
+
     per_token = rnn.size * rnn.tau * batch
-    guess = {"reference": 3e6, "numba": 5e8, "cupy": 2e10}[engine]
-    N = int(max(1, min(10_000, TARGET_SECONDS * guess / per_token)))
+    N = int(max(1, min(10_000, TARGET_SECONDS * rate_guess / per_token)))
+    if N * rnn.tau < 64 and 64 * per_token / rate_guess < 5 * TARGET_SECONDS:
+        N = -(-64 // rnn.tau)
     toks = _tokens(batch, N)
-    if threads:
-        os.environ["RNNSIM_THREADS"] = str(threads)
-    try:
-        sec = _timed(lambda: simulate_batch(rnn, toks, arith, engine=engine, raw=True, progress=False), repeats)
-    finally:
-        os.environ.pop("RNNSIM_THREADS", None)
-    return per_token * N / sec
+    arith = rnnsim.parse_arithmetic(arith)
+
+    def prepare():
+        ex = get_engine(engine).compile(rnn.program, arith)
+        state = [ex.init_state(batch)]
+
+        def run():
+            if threads:
+                os.environ["RNNSIM_THREADS"] = str(threads)
+            try:
+                if hasattr(ex, "advance_many"):
+                    state[0], _ = ex.advance_many(state[0], toks, 0)
+                else:
+                    for m in range(N):
+                        state[0], _ = ex.advance(state[0], toks[:, m], m * rnn.tau)
+            finally:
+                os.environ.pop("RNNSIM_THREADS", None)
+        return run
+
+    return prepare, per_token * N
 
 
 def build_c_baseline():
@@ -82,7 +109,7 @@ def build_c_baseline():
     return ctypes.CDLL(str(out))
 
 
-def measure_c(lib, rnn, batch, repeats, chunk=512):
+def c_config(lib, rnn, batch, chunk=512):
     p = rnn.program
     V = np.zeros((p.n_nodes, batch))
     tw = np.ascontiguousarray(p.consts_float()[p.term_w])
@@ -94,11 +121,13 @@ def measure_c(lib, rnn, batch, repeats, chunk=512):
     steps = int(max(1, TARGET_SECONDS * 1e9 / per_step))
     L = ctypes.c_long
 
-    def run():
-        lib.run_f64(ptr(V), L(p.n_nodes), L(batch), L(p.n_ops), *(ptr(a) for a in arrs), ptr(tw), ptr(cf),
-                    ptr(src), L(steps), L(min(chunk, batch)))
+    def prepare():
+        def run():
+            lib.run_f64(ptr(V), L(p.n_nodes), L(batch), L(p.n_ops), *(ptr(a) for a in arrs), ptr(tw), ptr(cf),
+                        ptr(src), L(steps), L(min(chunk, batch)))
+        return run
 
-    return per_step * steps / _timed(run, repeats)
+    return prepare, per_step * steps
 
 
 def networks(sizes, quick):
@@ -115,7 +144,7 @@ def main(argv=None):
     ap.add_argument("--batches", type=int, nargs="*")
     ap.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     ap.add_argument("--fixed", default="fixed:2:24", help="fixed format benchmarked (values stay in [-1, 1])")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-c", action="store_true")
     args = ap.parse_args(argv)
     sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10_000, 100_000])
@@ -128,20 +157,24 @@ def main(argv=None):
         t = time.perf_counter()
         rnn = make()
         build_s = time.perf_counter() - t
-        ref = measure_engine(rnn, "reference", "float64", 2, None, 1) if rnn.size <= 20_000 else None
+        ref = None
+        if rnn.size <= 20_000:
+            ref = _best_rates({"ref": engine_config(rnn, "reference", "float64", 2, None, 3e6)}, 1)["ref"]
         for B in batches:
             if rnn.size * B > 2e8:          # register file beyond a few GB: skip
                 continue
             row = {"network": label, "size": rnn.size, "tau": rnn.tau, "ops": rnn.program.n_ops, "batch": B,
                    "build_s": round(build_s, 2), "reference": ref}
+            configs = {}
             for th in args.threads:
-                row[f"numba f64 {th}t"] = measure_engine(rnn, "numba", "float64", B, th, args.repeats)
-            row[f"numba {fixed} 1t"] = measure_engine(rnn, "numba", fixed, B, 1, args.repeats)
+                configs[f"numba f64 {th}t"] = engine_config(rnn, "numba", "float64", B, th, 2e9)
+            configs[f"numba {fixed} 1t"] = engine_config(rnn, "numba", fixed, B, 1, 2e9)
             if lib is not None:
-                row["C f64 1t"] = measure_c(lib, rnn, B, args.repeats)
+                configs["C f64 1t"] = c_config(lib, rnn, B)
             if avail.get("cupy") is None and B >= 1024:
-                row["cupy f64"] = measure_engine(rnn, "cupy", "float64", B, None, args.repeats)
-                row[f"cupy {fixed}"] = measure_engine(rnn, "cupy", fixed, B, None, args.repeats)
+                configs["cupy f64"] = engine_config(rnn, "cupy", "float64", B, None, 2e10)
+                configs[f"cupy {fixed}"] = engine_config(rnn, "cupy", fixed, B, None, 2e10)
+            row.update(_best_rates(configs, args.repeats))
             rows.append(row)
             print(_row_md(row, header=len(rows) == 1), flush=True)
     meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),

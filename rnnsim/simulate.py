@@ -153,8 +153,9 @@ def simulate_batch(rnn, token_matrix, arithmetic="float64", engine: str = "auto"
     ex = _executor(rnn, arith, engine, B, work)
     out = np.empty((B, N), dtype=ex.raw_outputs_dtype())
     state = ex.init_state(B)
-    if hasattr(ex, "advance_many"):  # compiled engines: many tokens per call
-        per_call = max(1, int(2e8 // max(1, B * rnn.tau * rnn.size)))
+    if hasattr(ex, "advance_many"):  # compiled engines: many tokens per call (≥ 64 steps
+        # per call, so loading/storing the state is amortized; ~2e8 node-updates per call)
+        per_call = max(-(-64 // rnn.tau), int(2e8 // max(1, B * rnn.tau * rnn.size)))
         blocks = [(lo, min(N, lo + per_call)) for lo in range(0, N, per_call)]
         for lo, hi in _progress(blocks, progress, work, "simulate_batch", ex):
             state, out[:, lo:hi] = ex.advance_many(state, toks[:, lo:hi], lo * rnn.tau)

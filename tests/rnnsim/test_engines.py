@@ -229,3 +229,25 @@ def test_second_compile_of_the_same_network_reuses_the_plan():
     a = eng.compile(rnn.program, Fixed(9, 9))
     b = eng.compile(rnn.program, Fixed(9, 9))
     assert a.plan is b.plan
+
+
+def _chain_net(n, tau):
+    """n nodes p_i' = ½·p_{i−1}·p_i + ¼·x + ⅛ (values stay in [0, 1])."""
+    b = Builder("chain", tau=tau)
+    x = b.input("x")
+    ps = [b.node(f"p{i}", init=Fraction(i % 7, 8)) for i in range(n)]
+    for i, p in enumerate(ps):
+        b.update(p, Fraction(1, 2) * ps[i - 1] * p + Fraction(1, 4) * x + Fraction(1, 8))
+    b.output(ps[-1])
+    return b.build()
+
+
+def test_progress_bar_and_multi_block_runs_give_the_reference_outputs(capsys):
+    rnn = _chain_net(200, tau=16)
+    docs = np.random.default_rng(2).integers(0, 2, (4000, 20))    # 2 advance_many blocks: 15 + 5 tokens
+    quiet = rnnsim.simulate_batch(rnn, docs, Fixed(4, 20), engine="numba", raw=True, progress=False)
+    shown = rnnsim.simulate_batch(rnn, docs, Fixed(4, 20), engine="numba", raw=True, progress=True)
+    assert np.array_equal(quiet, shown)
+    assert "simulate_batch" in capsys.readouterr().err
+    ref = rnnsim.simulate_batch(rnn, docs[[0, 3999]], Fixed(4, 20), engine="reference", raw=True)
+    assert np.array_equal(quiet[[0, 3999]], ref.astype(np.int64))
