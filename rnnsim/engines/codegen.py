@@ -2,7 +2,8 @@
 engine) and as plain C (gcc, so the GPU path's logic is tested on any machine).
 
 Statement realized (SPEC §2.4): the generated code advances one run ("lane") exactly as
-the reference does — float64 operations in the reference's order (compile with FMA
+the reference does — float64 operations in the reference's order, constants as exact
+round-trip literals (compile with FMA
 contraction off: ``--fmad=false`` / ``-ffp-contract=off``), fixed point on raw int64 with
 truncation toward zero (64-bit where the plan's bounds allow, otherwise exact 128-bit via
 the high half of the unsigned product) — and stops a lane at its first error, recorded
@@ -72,10 +73,15 @@ INTERP_PARAMS = ("V", "tok", "B", "M", "t0", "tau", "ops", "nk", "aux", "kconst"
 
 
 def literal(v, fixed: bool) -> str:
-    """An exact C literal: hex float for doubles, LL integer for raw fixed values."""
+    """An exact C literal: the shortest round-trip decimal for doubles (C and CUDA parse it
+    correctly rounded, hence to the same double; hex floats would need C++17), LL integer
+    for raw fixed values."""
     if fixed:
         return f"{int(v)}LL" if int(v) >= 0 else f"(-{-int(v)}LL)"
-    return f"({float(v).hex()})"
+    r = repr(float(v))
+    if "." not in r and "e" not in r:
+        r += ".0"
+    return f"({r})"
 
 
 def _lane_loop(body_call: str) -> str:

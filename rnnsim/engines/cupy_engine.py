@@ -33,7 +33,7 @@ from .numba_engine import cached_plan
 
 BLOCK = 128
 INTERP_BYTES = 1 << 30
-NVRTC_OPTIONS = ("--fmad=false", "-std=c++14")
+NVRTC_OPTIONS = ("--fmad=false",)
 _KERNELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _INTERP_KERNELS: dict = {}
 

@@ -22,7 +22,7 @@ import rnnsim.engines
 from rnnsim import Fixed, SimulationError
 from rnnsim.arith import parse_arithmetic
 from rnnsim.engines.array_executor import ArrayExecutor
-from rnnsim.engines.codegen import interpreter_source, straight_line_source
+from rnnsim.engines.codegen import interpreter_source, literal, straight_line_source
 from rnnsim.engines.kernel_plan import build_plan
 from tests.engine_compare import assert_engine_matches_reference, assert_same_values
 from tests.strategies import networks_and_documents
@@ -122,7 +122,8 @@ def _compare_c(rnn, docs, fmt, kind):
     if isinstance(ref, Exception) or isinstance(got, Exception):
         assert type(ref) is type(got) and str(ref) == str(got), (ref, got)
         return
-    assert_same_values(ref, got, arith, what=f"C build of the {kind} CUDA kernel in {arith}")
+    # same operations in the same order: float64 results are equal, not just close
+    assert_same_values(ref, got, arith, rtol=0.0, what=f"C build of the {kind} CUDA kernel in {arith}")
 
 
 def _matrix(docs):
@@ -172,7 +173,13 @@ def test_generated_cuda_source_structure():
     # one statement per kernel op (assignment to a temp or a next-bank node)
     assigns = [ln for ln in body.splitlines() if ln.strip().startswith(("r", "w")) and " = " in ln]
     assert len(assigns) >= plan.n_ops
-    assert "0x" in src and "fma" not in src.replace("fmad", "")
+    assert "fma" not in src.replace("fmad", "")
+    # every float constant is a literal that reads back as the same double
+    import re
+
+    lits = [float(x) for x in re.findall(r"\((-?[0-9][0-9.e+-]*)\)", body)]
+    assert lits and all(float(repr(v)) == v for v in lits)
+    assert (0.2).hex() != (0.2 + 2**-55).hex() and literal(0.1, False) == "(0.1)"
     fixed = straight_line_source(build_plan(p, Fixed(4, 40), engine="cupy", fuse=False), p, Fixed(4, 40))
     assert "mul_shift_trunc(" in fixed.split("RNN_DEVICE void rnn_lane")[1]
 
