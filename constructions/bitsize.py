@@ -37,11 +37,32 @@ rational arithmetic; u = 2^−f is the grid step, Q the truncation):
   get [0, 1], and ``declared={glob: (lo, hi)}`` adds quantities whose bound is a relational
   argument (e.g. Claim 9's accumulators Σ_s u·v·1 ≤ 1). Check (d) measures them.
 
-Widening: values still growing after ``widen_after`` steps become ±∞ (err ∞) unless a
-``horizon`` (tokens) is given, in which case exactly horizon·τ steps are taken (bounds valid
-for documents of length ≤ horizon). Integer bits of u: the least i with max|ṽ| < 2^i,
-max|ṽ| ≤ max(|lo_u|, |hi_u|) + err_u. :func:`choose_format` picks the least f with
-err_output ≤ δ and i = max(1, max_u i_u) (the format is then self-consistent: no overflow).
+Two iteration modes. *All times* (default): the union values are iterated to a fixed
+point; a bound still moving after ``widen_after`` steps is widened to the next power of two
+(lo first to 0; err to the next 2^j·u), a fourth widening sends it to ±∞ — sound, and exact
+for contracting loops. *Horizon* (``horizon=N`` tokens): an abstract simulation, env_t =
+the values at time t exactly (over all inputs), for t ≤ N·τ; counters and controls that
+do not depend on the input stay single values, so gated updates follow the real schedule
+(an accumulator's error only grows on the steps where it adds, and is reset with it).
+Bounds then hold for documents of length ≤ N. Rationals are rounded outward to 64
+significant bits, |x| > 2^80 counts as unbounded and |x| < 2^−300 is rounded to 0/±2^−300.
+
+Integer bits of u: the least i with max|ṽ| < 2^i, max|ṽ| ≤ max(|lo_u|, |hi_u|) + err_u.
+:func:`choose_format` picks the least f with err_output ≤ δ (and i = max(1, max_u i_u), so
+the format is self-consistent: no node overflows).
+
+What this gives for ``boosting.boost`` (Claims 9 and 10, project form; checked by the tests
+and printed by ``rnnsim demo``). Integer bits: counters need the bits of their modulus
+(cnt.p ≤ its bound), digits, stored tokens and controls 1, every probability-like node
+(R's copies, u = Π q, v = e^{−ηd}) at most 1, and the accumulators Σ_n u·v·1 ≤ 1 (declared
+by :func:`boosted_assumptions`: the paper's 2^k is not needed since Σ_s q(s|x_<j) = 1).
+Fractional bits: with e_q the error of R's output copy and u = 2^−f, the product of the k
+digit probabilities has error ≤ k·(e_q + u) (Lemma 13 plus one truncation per product), each
+accumulator adds at most 2^k such terms, e_acc ≤ 2^k·(k(e_q + u) + 2u); the output
+num·recip(den) with den ≥ m = e^−η·μ^{k−1} has error ≤ e_acc/m + e_acc/(m(m − e_acc)) + 2u
+(Lemma 14's ratio perturbation), i.e. O(2^k·k·u/m²): f = log2(1/δ) + k + log2 k +
+2·log2(1/m) + O(1) bits suffice. The analysis computes this bound per network instead of
+using the closed form (it is never larger: it follows the same steps with the actual values).
 
 Checks (SPEC §5, using the simulator): (a) :func:`check_no_overflow`, (b)
 :func:`check_output_error`, (c) :func:`check_loss` (Lemma 16), (d) :func:`check_measured_bits`.
@@ -161,6 +182,7 @@ class _Analyzer:
         self.recip_floor = {n: Fraction(m) for n in rnn.nodes for pat, m in (recip_floor or {}).items()
                             if n == pat or fnmatch.fnmatchcase(n, pat)}
         self._current = None
+        self.per_time = False   # env holds the values at one time t (not a union over t)
         self.ulp = Fraction(1, fmt.scale) if fmt else 0
         self.declared = {n: (Fraction(0), Fraction(1)) for n in rnn.meta.get("boolean_nodes", ())
                          if n in rnn.transitions}
@@ -374,7 +396,7 @@ class _Analyzer:
         if any(not self._small(env[n]) for n in nodes):
             return None
         rnn = self.rnn
-        unroll = [n for n in nodes if self._unrollable(n, env)]
+        unroll = [] if self.per_time else [n for n in nodes if self._unrollable(n, env)]
         now = [n for n in nodes if n not in unroll]
         back = sorted(set().union(*[rnn.transitions[n].nodes() for n in unroll])) if unroll else []
         if self._count(now + back, env) > self.enum_cap:
@@ -576,7 +598,7 @@ def _pwl_range(items, beta, L):
 @realizes("Lemma 12", _STMT, bound="int bits from value ranges; err_out ≤ δ; L(q̃) − L(q') ≤ −log(1 − δ/μ)")
 def analyze(rnn, arithmetic=None, *, horizon: int | None = None, declared: Mapping | None = None,
             recip_floor: Mapping | None = None, input_range=None, enum_cap: int = 4096,
-            widen_after: int = 60, max_steps: int = 100_000) -> Analysis:
+            widen_after: int = 60, max_steps: int = 100_000, per_time: bool = True) -> Analysis:
     """Abstract interpretation of ``rnn`` (module docstring). ``arithmetic``: None/"exact"
     (ranges only) or a Fixed format (ranges and error bounds). ``horizon``: documents of at
     most this many tokens (exact step count, no widening). ``declared``: {node or glob:
@@ -600,6 +622,8 @@ def analyze(rnn, arithmetic=None, *, horizon: int | None = None, declared: Mappi
         for v in f.nodes():
             succ[v].add(u)
     limit = max_steps if horizon is None else horizon * rnn.tau
+    if horizon is not None and per_time:
+        return _per_time(an, rnn, env, limit, horizon)
     active = set(rnn.transitions)
     widened: list[str] = []
     steps = 0
@@ -630,6 +654,29 @@ def analyze(rnn, arithmetic=None, *, horizon: int | None = None, declared: Mappi
         active = set().union(*[succ[u] for u in changed]) if changed else set()
     images = {u: an.node_value(u, env) for u in rnn.transitions}
     return Analysis(rnn, fmt, env, steps, not active, sorted(set(widened)), dict(an.declared), horizon, images)
+
+
+def _per_time(an: "_Analyzer", rnn, env: dict, limit: int, horizon: int) -> Analysis:
+    """Abstract simulation for a finite horizon: env_t bounds the values at time t exactly
+    (over all input streams), env_{t+1}(u) = f_u(env_t); the result joins env_0 … env_T.
+    Input-independent nodes (counters, controls) stay single values, so every gated update
+    follows the actual schedule (accumulators reset when their LOAD fires, errors do not
+    pile up over holds)."""
+    an.per_time = True
+    total = dict(env)
+    cur = dict(env)
+    steps = 0
+    for steps in range(1, limit + 1):
+        nxt = {u: an.node_value(u, cur) for u in rnn.transitions}
+        if all(nxt[u] == cur[u] for u in nxt):
+            steps -= 1
+            break          # stationary: every later state is the same
+        cur.update(nxt)
+        for u, v in nxt.items():
+            total[u] = total[u].join(v)
+    an.per_time = False
+    images = {u: an.node_value(u, total) for u in rnn.transitions}
+    return Analysis(rnn, an.fmt, total, steps, True, [], dict(an.declared), horizon, images)
 
 
 def _round(x, direction: int, bits: int = 64):
@@ -795,14 +842,17 @@ def check_output_error(rnn, fmt: Fixed, N: int, delta, engine: str = "auto",
 
 
 @realizes("Lemma 16", "q' ≥ μ > 2δ, |q̃ − q'| ≤ δ ⇒ L_p(q̃) − L_p(q') ≤ −log(1 − δ/μ)", kind="check")
-def check_loss(rnn, fmt: Fixed, N: int, delta, *, p=None, engine: str = "auto") -> dict:
+def check_loss(rnn, fmt: Fixed, N: int, delta, *, p=None, engine: str = "auto",
+               reference: str = "exact") -> dict:
     """(c) next-token loss of the quantized LM vs the exact one, against Lemma 16's bound with
-    μ = the least exact conditional (needs μ > 2δ). p defaults to the uniform distribution."""
+    μ = the least exact conditional (needs μ > 2δ). p defaults to the uniform distribution.
+    ``reference="float64"`` takes the unquantized LM from a float64 run (fast engines)."""
     import rnnsim
     from proofs_checks.bounds import lemma16
     from proofs_checks.textdist import LM, Distribution, lm_from_rnn
 
-    exact_lm = lm_from_rnn(rnn, N, "exact", "reference")
+    exact_lm = lm_from_rnn(rnn, N, "exact", "reference") if reference == "exact" else \
+        lm_from_rnn(rnn, N, "float64", engine)
     mu = min(min(lv.reshape(-1)) for lv in exact_lm.levels)
     if not mu > 2 * Fraction(delta):
         raise ValueError(f"check_loss needs μ = {mu} > 2δ = {2 * Fraction(delta)}")

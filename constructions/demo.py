@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 TOL = 1e-9  # largest allowed |R'(x_≤i) − q'(x_i | x_<i)| in float64
+DELTA = Fraction(1, 2 ** 12)  # output error the fixed-point format must guarantee (Lemma 12)
 
 
 # ---- the problem ---------------------------------------------------------------------------
@@ -196,9 +197,10 @@ def fastest_engine(engine: str = "auto") -> str:
 
 
 def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine: str = "auto",
-        boost_fn=None) -> Result:
+        boost_fn=None, delta=DELTA) -> Result:
     """The whole demo; returns the table rows, the numbers and the failed checks.
-    ``boost_fn(problem, r, eta) -> RNN`` replaces :func:`build_boosted` (tests)."""
+    ``boost_fn(problem, r, eta) -> RNN`` replaces :func:`build_boosted` (tests);
+    ``delta``: output error for the fixed-point part (Lemma 12), None to skip it."""
     import rnnsim
     from proofs_checks import boost as pboost
     from proofs_checks.advantage import advantage
@@ -263,11 +265,16 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     res.add("loss gain = KL gain / N (Lemma 6)", loss_q - loss_b, f"= {_fmt(gain / N)}",
             abs((loss_q - loss_b) - gain / N) <= 1e-9, key="loss_gain")
     _network_rows(res, pr, boosted)
-    res.add(f"build / simulate ({engine}) / check time (s)",
-            f"{t_sim - t_build:.2f} / {t_check - t_sim:.2f} / {t_end - t_check:.2f}",
-            f"total {t_end - t0:.1f} s")
+    if delta and res.failures:
+        res.add("fixed-point part (Lemma 12)", "skipped: the exact checks above failed")
+    elif delta:
+        _bit_rows(res, pr, boosted, out, q_boost, Fraction(delta), engine)
+    t_bits = time.perf_counter()
+    res.add(f"build / simulate ({engine}) / check / bit size time (s)",
+            f"{t_sim - t_build:.2f} / {t_check - t_sim:.2f} / {t_end - t_check:.2f} / {t_bits - t_end:.2f}",
+            f"total {t_bits - t0:.1f} s")
     res.numbers["time_s"] = {"build": t_sim - t_build, "simulate": t_check - t_sim,
-                             "check": t_end - t_check, "total": t_end - t0}
+                             "check": t_end - t_check, "bits": t_bits - t_end, "total": t_bits - t0}
     res.numbers["engine"] = engine
     return res
 
@@ -305,6 +312,49 @@ def _network_rows(res: Result, pr: Problem, net) -> None:
                            "dist": {"size": D.size, "hidden": D.hidden_size, "tau": D.tau, "depth": D.depth}}
 
 
+def _bit_rows(res: Result, pr: Problem, net, out: np.ndarray, q_boost, delta: Fraction, engine: str) -> None:
+    """Lemma 12 / Theorem 2: a fixed-point format with proved output error ≤ δ, and checks
+    (a)–(d) of SPEC §5 on every document."""
+    import rnnsim
+    from constructions import bitsize
+    from proofs_checks.bounds import lemma16
+    from proofs_checks.textdist import LM
+
+    N = pr.N
+    mu = bitsize.lm_min_prob(pr.lm_net)
+    assume = bitsize.boosted_assumptions(net, mu)
+    ch = bitsize.choose_format(net, delta, horizon=N, **assume)
+    fmt, proved = ch.fixed, ch.analysis.output_error
+    res.add("μ = least next-token probability of q (range analysis)", float(mu), key="mu")
+    res.add(f"fixed format for |q̃ − q'| ≤ δ = {_fmt(float(delta))} (Lemma 12): 1 + i + f bits",
+            f"{fmt} ({fmt.bits} bits)", f"proved error ≤ {_fmt(float(proved))}", proved <= delta)
+    res.numbers["fixed"] = {"int_bits": fmt.int_bits, "frac_bits": fmt.frac_bits, "bits": fmt.bits,
+                            "delta": float(delta), "proved_error": float(proved)}
+    try:
+        fixed_out = rnnsim.simulate_all(net, N, fmt, engine)
+        overflow = None
+    except rnnsim.FixedPointOverflow as e:  # (a)
+        fixed_out, overflow = None, str(e)
+    res.add("(a) fixed-point overflow on all 2^N documents", overflow or "none", "none", overflow is None)
+    if fixed_out is None:
+        return
+    err = float(np.max(np.abs(fixed_out - out)))
+    res.add("(b) max |q̃ − q'| on all 2^N documents (vs float64)", err, f"≤ δ", err <= float(delta),
+            key="fixed_max_error")
+    levels = [fixed_out[:: 2 ** (N - m - 1), m].reshape(2 ** m, 2).astype(np.float64) for m in range(N)]
+    mu_b = min(float(np.min(lv)) for lv in q_boost.levels)
+    diff, bound, _ = lemma16(pr.p, LM(levels, 2, validate=False), q_boost, mu_b)
+    claimed = -math.log1p(-float(delta) / mu_b)
+    res.add("(c) L_p(q̃) − L_p(q') (Lemma 16, μ' = min q')", diff, f"≤ −log(1 − δ/μ') = {_fmt(claimed)}",
+            diff <= claimed + 1e-12, key="fixed_loss_diff")
+    docs = [list(r) for r in rnnsim.all_documents(2, N)[:: max(1, 2 ** N // 4)]]
+    meas = bitsize.check_measured_bits(net, ch.analysis, docs, fmt)
+    mx = max(meas["measured_bits"].values())
+    res.add("(d) integer bits: measured max over runs vs claimed (Claim 9)",
+            f"{mx} vs {fmt.int_bits}", f"per node ≤ claimed ({len(docs)} runs)", not meas["violations"])
+    res.numbers["measured_int_bits"] = mx
+
+
 def markdown(res: Result) -> str:
     lines = ["| quantity | value | bound / guarantee | check |", "|---|---|---|---|"]
     for row in res.rows:
@@ -320,10 +370,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=None, help="draw a random motif and noise level")
     ap.add_argument("--motif", default=None, help="motif the true distribution avoids (default 111)")
     ap.add_argument("--engine", default="auto", help="simulation engine: auto, reference, numba, cupy")
+    ap.add_argument("--delta", type=float, default=float(DELTA),
+                    help="fixed-point output error δ for the bit-size part (default 2^-12; 0 skips it)")
     ap.add_argument("--json", dest="json_out", default=None, help="also write every number to this JSON file")
     args = ap.parse_args(argv)
     try:
-        res = run(args.N, args.k, seed=args.seed, motif=args.motif, engine=args.engine)
+        res = run(args.N, args.k, seed=args.seed, motif=args.motif, engine=args.engine,
+                  delta=Fraction(args.delta) if args.delta else None)
     except (ValueError, ImportError) as e:
         print(f"rnnsim demo: {e}", file=sys.stderr)
         return 2

@@ -17,7 +17,8 @@ from rnnsim import all_documents
 pytestmark = pytest.mark.lemma("Lemma 1", "Lemma 2", "Lemma 3")
 
 ROWS = [
-    "advantage α", "max \\|R'(x_≤i) − q'(x_i\\|x_<i)\\|", "next-token loss L_p(q) before",
+    "advantage α", "fixed format for \\|q̃ − q'\\| ≤ δ", "(a) fixed-point overflow", "(b) max \\|q̃ − q'\\|",
+    "(c) L_p(q̃) − L_p(q')", "(d) integer bits", "max \\|R'(x_≤i) − q'(x_i\\|x_<i)\\|", "next-token loss L_p(q) before",
     "next-token loss L_p(q') after", "KL(p‖q) before", "KL(p‖q') after",
     "guarantee η·S_r − (η−1+e^−η)·n_r", "guarantee α²·M/(2k)", "size \\|R'\\|",
     "hidden size \\|H_R'\\|", "RNN-time τ'", "depth",
@@ -46,9 +47,9 @@ def test_main_runs_end_to_end_prints_the_table_and_writes_json(tmp_path, capsys)
     assert data["size"]["value"] == data["size"]["claimed"] <= data["size"]["bound"]
 
 
-@pytest.mark.parametrize("N,k,seed", [(7, 3, None), (6, 2, 2), (7, 3, 5)])
-def test_demo_checks_pass_and_the_boosted_loss_decreases_by_the_guarantee(N, k, seed):
-    res = demo.run(N, k, seed=seed)
+@pytest.mark.parametrize("N,k,seed,delta", [(7, 3, None, Fraction(1, 2 ** 10)), (6, 2, 2, None), (7, 3, 5, None)])
+def test_demo_checks_pass_and_the_boosted_loss_decreases_by_the_guarantee(N, k, seed, delta):
+    res = demo.run(N, k, seed=seed, delta=delta)
     assert res.failures == []
     n = res.numbers
     assert n["max_abs_error"] <= 1e-9
@@ -56,12 +57,17 @@ def test_demo_checks_pass_and_the_boosted_loss_decreases_by_the_guarantee(N, k, 
     assert n["kl_before"] - n["kl_after"] >= max(n["bound_lemma1"], n["bound_alpha"]) - 1e-12
     # Lemma 6: the loss difference is the KL difference over N
     assert abs((n["loss_before"] - n["loss_after"]) - (n["kl_before"] - n["kl_after"]) / N) < 1e-12
+    if delta:  # Lemma 12: the chosen format's proved and measured errors are within δ
+        assert n["fixed"]["proved_error"] <= float(delta)
+        assert n["fixed_max_error"] <= n["fixed"]["proved_error"]
+        assert n["measured_int_bits"] <= n["fixed"]["int_bits"]
 
 
 def test_a_wrong_boosted_network_makes_the_demo_fail(monkeypatch, capsys):
     # the base Markov network is not the boosted LM: the exhaustive Lemma 2 check must catch it
     res = demo.run(6, 2, boost_fn=lambda pr, r, eta: pr.lm_net)
     assert any("Lemma 2" in f for f in res.failures)
+    assert any(row[1].startswith("skipped") for row in res.rows)
     monkeypatch.setattr(demo, "build_boosted", lambda pr, r, eta: pr.lm_net)
     assert demo.main(["--N", "6", "--k", "2"]) == 1
     assert "FAILED" in capsys.readouterr().err
