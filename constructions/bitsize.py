@@ -59,10 +59,12 @@ by :func:`boosted_assumptions`: the paper's 2^k is not needed since Σ_s q(s|x_<
 Fractional bits: with e_q the error of R's output copy and u = 2^−f, the product of the k
 digit probabilities has error ≤ k·(e_q + u) (Lemma 13 plus one truncation per product), each
 accumulator adds at most 2^k such terms, e_acc ≤ 2^k·(k(e_q + u) + 2u); the output
-num·recip(den) with den ≥ m = e^−η·μ^{k−1} has error ≤ e_acc/m + e_acc/(m(m − e_acc)) + 2u
-(Lemma 14's ratio perturbation), i.e. O(2^k·k·u/m²): f = log2(1/δ) + k + log2 k +
-2·log2(1/m) + O(1) bits suffice. The analysis computes this bound per network instead of
-using the closed form (it is never larger: it follows the same steps with the actual values).
+num/den with den ≥ m = e^−η·μ^{k−1} and num ≤ den has error ≤ 2·e_acc/(m − e_acc) + 2u
+(Lemma 14's ratio perturbation plus the Recip and Prod truncations), i.e. O(2^k·k·u/m):
+f = log2(1/δ) + k + log2 k + log2(1/m) + O(1) bits suffice. The analysis follows the same
+steps with interval arithmetic and the actual values; for the last one it uses
+|num|·err(1/den) + err(num)/den ≤ e/(m(m − e)) + e/m, a factor ≈ 1/m larger than Lemma 14
+because intervals do not know num ≤ den — a bound that is proved, not the tightest one.
 
 Checks (SPEC §5, using the simulator): (a) :func:`check_no_overflow`, (b)
 :func:`check_output_error`, (c) :func:`check_loss` (Lemma 16), (d) :func:`check_measured_bits`.
