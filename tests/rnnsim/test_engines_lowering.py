@@ -170,9 +170,10 @@ def test_plan_rows_are_written_before_read_and_node_rows_once_per_step(rnn, fuse
 def test_chunk_size_policy():
     from rnnsim.engines.numba_engine import chunk_size
 
-    assert chunk_size(2000, 4096, 1) == 512
+    assert chunk_size(2000, 4096, 1) == 512        # 1000 nodes: 8 MiB, cache-resident
+    assert chunk_size(20_000, 4096, 1) == 64       # 10^4 nodes: 10 MiB
+    assert chunk_size(200_000, 4096, 1) == 256     # 10^5 nodes: DRAM-bound anyway, long rows
     assert chunk_size(2000, 64, 2) == 32           # one chunk per thread
-    assert chunk_size(200_000, 4096, 1) == 8       # 10^5 nodes: register file ≤ 8 MiB
     assert chunk_size(2000, 1, 1) == 8
 
 
