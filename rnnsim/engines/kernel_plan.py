@@ -30,8 +30,8 @@ import numpy as np
 
 from ..arith import Fixed, Float64
 from ..errors import UnsupportedFormat
-from ..program import AFFINE, CONST, PROD, RECIP, RELU
-from .exactness import PATH_INT_WEIGHTS, PATH_WIDE, fixed_paths, largest_supported_int_bits, raw_const, register_bounds  # noqa: F401
+from ..program import AFFINE, PROD, RECIP, RELU
+from .exactness import PATH_INT_WEIGHTS, PATH_WIDE, fixed_paths, raw_const
 
 # kernel opcodes
 (K_CONST, K_AFFINE, K_RELU, K_PROD, K_RECIP, K_COPY, K_AFFINE_INT, K_AFFINE_WIDE, K_PROD_WIDE,

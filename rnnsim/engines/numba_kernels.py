@@ -25,8 +25,8 @@ import numpy as np
 from numba import njit, prange
 
 from .kernel_plan import (
-    K_AFFINE, K_AFFINE_INT, K_AFFINE_INT_RELU, K_AFFINE_RELU, K_AFFINE_WIDE, K_CONST, K_COPY, K_PROD,
-    K_PROD_WIDE, K_RECIP, K_RELU,
+    K_AFFINE, K_AFFINE_INT, K_AFFINE_INT_RELU, K_AFFINE_RELU, K_AFFINE_WIDE, K_COPY, K_PROD, K_PROD_WIDE,
+    K_RECIP, K_RELU,
 )
 from .wide import add_signed_product, mul_shift_trunc, shift_trunc128
 
