@@ -8,7 +8,8 @@ same token the lowest-numbered one is reported, with the reference's message: a
 :class:`~rnnsim.errors.ReciprocalOfZero` names the node whose transition holds the Recip
 and the time t of the values it read; a :class:`~rnnsim.errors.FixedPointOverflow` names
 the node and the time t+1 of the new value. Initial values follow the node-value rule too
-(an initial value out of range raises FixedPointOverflow at time 0).
+(an initial value out of range raises FixedPointOverflow at time 0, a transplanted one
+names set_node_values).
 """
 
 from __future__ import annotations
@@ -50,11 +51,14 @@ class ArrayExecutor(Executor):
         return out
 
     def _node_value(self, u, v, t):
+        """The node-value rule for a value set from outside a step (initial: t = 0, or
+        transplanted by set_node_values: t = None), with the reference's message."""
         try:
             return self.arith.node_value(v)
         except OverflowSignal as e:
             node = self.program.names[u]
-            raise FixedPointOverflow(f"node {node!r} at time {t}: {e}", node=node, time=t) from None
+            when = f"at time {t}" if t is not None else "(value set by set_node_values)"
+            raise FixedPointOverflow(f"node {node!r} {when}: {e}", node=node, time=t) from None
 
     def _to_raw(self, v):
         if self.fixed:
@@ -74,7 +78,7 @@ class ArrayExecutor(Executor):
         return [Fraction(float(v)) for v in col]
 
     def set_node_values(self, state, row, values):
-        raw = [self._to_raw(self._node_value(u, self.arith.const(v), 0)) for u, v in enumerate(values)]
+        raw = [self._to_raw(self._node_value(u, self.arith.const(v), None)) for u, v in enumerate(values)]
         self._set_column(state, row, np.asarray(raw, dtype=self.dtype))
 
     def _host(self, state) -> np.ndarray:

@@ -270,7 +270,7 @@ _OPS_FLOAT = r"""if (code == %(AFFINE)d) {
 
 _OPS_FIXED = r"""if (code == %(AFFINE)d || code == %(AFFINE_INT)d) {
                     int sh = code == %(AFFINE)d ? f : 0;
-                    i64 acc = code == %(AFFINE)d ? (kconst[k] << f) : kconst[k];
+                    i64 acc = code == %(AFFINE)d ? kconst[k] * (((i64)1) << f) : kconst[k];  // no << of negatives (UB in C)
                     for (int q = a; q < bb; ++q) acc += tw[q] * REG(tr[q]);
                     REG(d) = trunc_shift(acc, sh);
                 } else if (code == %(AFFINE_WIDE)d) {

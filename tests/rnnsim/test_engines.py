@@ -252,3 +252,23 @@ def test_progress_bar_and_multi_block_runs_give_the_reference_outputs(capsys):
     assert "simulate_batch" in capsys.readouterr().err
     ref = rnnsim.simulate_batch(rnn, docs[[0, 3999]], Fixed(4, 20), engine="reference", raw=True)
     assert np.array_equal(quiet[[0, 3999]], ref.astype(np.int64))
+
+
+def test_numba_initial_and_transplanted_values_follow_the_node_value_rule_like_the_reference():
+    rnn = _counter_net()
+    fmt = Fixed(1, 8)                          # c starts at 0, g at 1/3: fine; 5 overflows
+    errs = []
+    for eng in ("reference", "numba"):
+        ex = get_engine(eng).compile(rnn.program, fmt)
+        st_ = ex.init_state(2)
+        with pytest.raises(FixedPointOverflow) as ei:
+            ex.set_node_values(st_, 1, [0, 5, 0])
+        errs.append(ei.value)
+    assert str(errs[0]) == str(errs[1]) and errs[1].node == "c"
+    b = Builder("big")
+    b.input("x")
+    v = b.node("v", init=7)
+    b.update(v, v)
+    b.output(v)
+    big = b.build()
+    assert_engine_matches_reference(big, [[0, 1]], Fixed(2, 4), "numba")   # both: overflow at time 0
