@@ -14,6 +14,7 @@ names set_node_values).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from fractions import Fraction
 
 import numpy as np
@@ -47,18 +48,8 @@ class ArrayExecutor(Executor):
         for u, v in enumerate(p.init):
             if u in inputs:
                 continue
-            out[u] = self._to_raw(self._node_value(u, self.arith.const(v), 0))
+            out[u] = self._to_raw(self.checked_value(u, self.arith.const(v), 0))
         return out
-
-    def _node_value(self, u, v, t):
-        """The node-value rule for a value set from outside a step (initial: t = 0, or
-        transplanted by set_node_values: t = None), with the reference's message."""
-        try:
-            return self.arith.node_value(v)
-        except OverflowSignal as e:
-            node = self.program.names[u]
-            when = f"at time {t}" if t is not None else "(value set by set_node_values)"
-            raise FixedPointOverflow(f"node {node!r} {when}: {e}", node=node, time=t) from None
 
     def _to_raw(self, v):
         if self.fixed:
@@ -78,7 +69,7 @@ class ArrayExecutor(Executor):
         return [Fraction(float(v)) for v in col]
 
     def set_node_values(self, state, row, values):
-        raw = [self._to_raw(self._node_value(u, self.arith.const(v), None)) for u, v in enumerate(values)]
+        raw = [self._to_raw(self.checked_value(u, self.arith.const(v), None)) for u, v in enumerate(values)]
         self._set_column(state, row, np.asarray(raw, dtype=self.dtype))
 
     def _host(self, state) -> np.ndarray:
@@ -128,5 +119,6 @@ class ArrayExecutor(Executor):
             why = str(e)
         raise FixedPointOverflow(f"node {node!r} at time {t}: {why}", node=node, time=t)
 
-    def _run(self, state, tokens, t0):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _run(self, state, tokens, t0):
+        """Run the kernel over ``tokens`` (B, m) from time ``t0``; return raw outputs (B, m)."""

@@ -27,7 +27,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arith import Arithmetic, Exact, Fixed, Float64
+from ..arith import Arithmetic, Exact, Fixed, Float64, OverflowSignal
+from ..errors import FixedPointOverflow
 
 
 class Executor(ABC):
@@ -53,6 +54,16 @@ class Executor(ABC):
 
     def raw_outputs_dtype(self):
         return raw_dtype(self.arith)
+
+    def checked_value(self, u: int, v, t: int | None):
+        """The node-value rule (fixed-point overflow) for a value set from outside a step:
+        an initial value (t = 0) or one transplanted by set_node_values (t = None)."""
+        try:
+            return self.arith.node_value(v)
+        except OverflowSignal as e:
+            node = self.program.names[u]
+            when = f"at time {t}" if t is not None else "(value set by set_node_values)"
+            raise FixedPointOverflow(f"node {node!r} {when}: {e}", node=node, time=t) from None
 
 
 class Engine(ABC):

@@ -39,7 +39,7 @@ class ReferenceExecutor(Executor):
         self.src = [int(s) for s in p.src]
         self.updated = [u for u in range(self.n) if self.src[u] >= 0]
         input_regs = set(p.inputs.tolist())
-        self.init = [arith.token(0) if u in input_regs else self._checked(u, arith.const(v), 0)
+        self.init = [arith.token(0) if u in input_regs else self.checked_value(u, arith.const(v), 0)
                      for u, v in enumerate(p.init)]
         self.inputs = [int(i) for i in p.inputs]
         self.fixed = isinstance(arith, Fixed)
@@ -56,16 +56,7 @@ class ReferenceExecutor(Executor):
         return [self.arith.to_exact(v) for v in state[row]]
 
     def set_node_values(self, state, row, values):
-        state[row] = [self._checked(u, self.arith.const(v), None) for u, v in enumerate(values)]
-
-    def _checked(self, u, v, t):
-        """The node-value rule for a value set from outside a step (initial or transplanted)."""
-        try:
-            return self.arith.node_value(v)
-        except OverflowSignal as e:
-            node = self.program.names[u]
-            when = f"at time {t}" if t is not None else "(value set by set_node_values)"
-            raise FixedPointOverflow(f"node {node!r} {when}: {e}", node=node, time=t) from None
+        state[row] = [self.checked_value(u, self.arith.const(v), None) for u, v in enumerate(values)]
 
     # ---- running ----------------------------------------------------------------------------
     def set_inputs(self, vals, token):
