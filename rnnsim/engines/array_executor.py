@@ -19,9 +19,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arith import Fixed, OverflowSignal
-from ..errors import FixedPointOverflow, ReciprocalOfZero
-from .base import Executor
+from ..arith import Fixed, Float64, OverflowSignal
+from ..errors import FixedPointOverflow, ReciprocalOfZero, UnsupportedFormat
+from .base import Engine, Executor
 from .kernel_plan import KernelPlan, build_plan
 
 ERR_NONE, ERR_RECIP, ERR_OVERFLOW = 0, 1, 2
@@ -122,3 +122,25 @@ class ArrayExecutor(Executor):
     @abstractmethod
     def _run(self, state, tokens, t0):
         """Run the kernel over ``tokens`` (B, m) from time ``t0``; return raw outputs (B, m)."""
+
+
+class PlanEngine(Engine):
+    """An engine that runs a kernel plan (numba, cupy): float64 and fixed formats only.
+
+    Subclasses set ``name`` and implement ``plan(program, arith)`` (build or fetch the
+    plan; it raises UnsupportedFormat for a format it cannot run exactly) and
+    ``executor(program, arith, plan)``.
+    """
+
+    def check(self, program, arith):
+        if not isinstance(arith, (Float64, Fixed)):
+            raise UnsupportedFormat(
+                f"engine {self.name!r} runs float64 and fixed formats only, not {arith!r}; exact "
+                "arithmetic runs on engine='reference' (engine='auto' picks it)"
+            )
+        self.plan(program, arith)
+
+    def compile(self, program, arith):
+        self.check(program, arith)
+        return self.executor(program, arith, self.plan(program, arith))
+

@@ -23,10 +23,7 @@ import weakref
 
 import numpy as np
 
-from ..arith import Fixed, Float64
-from ..errors import UnsupportedFormat
-from .array_executor import ArrayExecutor
-from .base import Engine
+from .array_executor import ArrayExecutor, PlanEngine
 from .codegen import STRAIGHT_LINE_MAX_OPS, interpreter_source, straight_line_source
 from .kernel_plan import dump_plan
 from .numba_engine import cached_plan
@@ -130,7 +127,7 @@ class CupyExecutor(ArrayExecutor):
         return V, host_out, err
 
 
-class CupyEngine(Engine):
+class CupyEngine(PlanEngine):
     name = "cupy"
 
     def available(self):
@@ -145,14 +142,8 @@ class CupyEngine(Engine):
             return f"no usable CUDA device: {e}"
         return None
 
-    def check(self, program, arith):
-        if not isinstance(arith, (Float64, Fixed)):
-            raise UnsupportedFormat(
-                f"engine 'cupy' runs float64 and fixed formats only, not {arith!r}; exact "
-                "arithmetic runs on engine='reference' (engine='auto' picks it)"
-            )
-        cached_plan(program, arith, "cupy")
+    def plan(self, program, arith):
+        return cached_plan(program, arith, "cupy")
 
-    def compile(self, program, arith):
-        self.check(program, arith)
-        return CupyExecutor(program, arith, cached_plan(program, arith, "cupy"))
+    def executor(self, program, arith, plan):
+        return CupyExecutor(program, arith, plan)

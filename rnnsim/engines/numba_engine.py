@@ -26,10 +26,7 @@ import weakref
 
 import numpy as np
 
-from ..arith import Fixed, Float64
-from ..errors import UnsupportedFormat
-from .array_executor import ArrayExecutor
-from .base import Engine
+from .array_executor import ArrayExecutor, PlanEngine
 from .kernel_plan import build_plan, dump_plan
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -110,7 +107,7 @@ class NumbaExecutor(ArrayExecutor):
         return V, out, err
 
 
-class NumbaEngine(Engine):
+class NumbaEngine(PlanEngine):
     name = "numba"
 
     def __init__(self, threads: int | None = None):
@@ -123,14 +120,8 @@ class NumbaEngine(Engine):
             return f"numba is not installed ({e})"
         return None
 
-    def check(self, program, arith):
-        if not isinstance(arith, (Float64, Fixed)):
-            raise UnsupportedFormat(
-                f"engine 'numba' runs float64 and fixed formats only, not {arith!r}; exact "
-                "arithmetic runs on engine='reference' (engine='auto' picks it)"
-            )
-        cached_plan(program, arith, "numba")
+    def plan(self, program, arith):
+        return cached_plan(program, arith, "numba")
 
-    def compile(self, program, arith):
-        self.check(program, arith)
-        return NumbaExecutor(program, arith, cached_plan(program, arith, "numba"), self.threads)
+    def executor(self, program, arith, plan):
+        return NumbaExecutor(program, arith, plan, self.threads)
