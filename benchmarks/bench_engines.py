@@ -1,4 +1,4 @@
-"""Engine throughput benchmark (SPEC §8): node-updates per second = size × steps × batch /
+"""Engine throughput benchmark (THEORY §8): node-updates per second = size × steps × batch /
 seconds, for every engine and arithmetic side by side, with the ratio to the reference.
 
     .venv/bin/python benchmarks/bench_engines.py            # default set (a few minutes)

@@ -1,4 +1,4 @@
-/* C baseline for bench_engines.py (SPEC §8): the lowered Program's operation list run in
+/* C baseline for bench_engines.py (THEORY §8): the lowered Program's operation list run in
  * float64 with the batch contiguous per register, so every inner loop over the batch
  * vectorizes. Same evaluation order as the reference (Affine: s = 0; s += w*x; s + c).
  * Build: gcc -O3 -march=native -ffp-contract=off -shared -fPIC c_baseline.c -o c_baseline.so

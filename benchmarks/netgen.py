@@ -1,4 +1,4 @@
-"""Random benchmark networks (SPEC §8): ReLU / product / gated mixes and deep-τ gated nets.
+"""Random benchmark networks (THEORY §8): ReLU / product / gated mixes and deep-τ gated nets.
 
 Every node value stays in [−1, 1] whatever the input (inputs are 0/1 tokens), so the
 networks run in float64 and in any ``Fixed(i, f)`` with ``i ≥ 1`` without overflow:

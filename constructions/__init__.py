@@ -2,7 +2,7 @@
 
 gadgets (Lemma 18) · gating (Lemma 10) · counters (Claim 1) · enumeration (Lemma 11) ·
 components (Lemmas 7–9) · boosting (Lemma 3, Section 2.1) · bitsize (Lemma 12) ·
-models (SPEC §4.7) · universal (Section 3).
+models (THEORY §4.7) · universal (Section 3).
 """
 
 import importlib

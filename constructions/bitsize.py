@@ -1,4 +1,4 @@
-"""Bit size of a network in fixed point (paper: Definition 4, Lemma 12 / Claims 9–10, Theorem 2; SPEC §5).
+"""Bit size of a network in fixed point (paper: Definition 4, Lemma 12 / Claims 9–10, Theorem 2; THEORY §5).
 
 Lemma 12 (project form). A network run in ``Fixed(i, f)`` (1 sign bit, i integer bits, f
 fractional bits; every constant and every elementary operation truncated toward zero to
@@ -66,7 +66,7 @@ steps with interval arithmetic and the actual values; for the last one it uses
 |num|·err(1/den) + err(num)/den ≤ e/(m(m − e)) + e/m, a factor ≈ 1/m larger than Lemma 14
 because intervals do not know num ≤ den — a bound that is proved, not the tightest one.
 
-Checks (SPEC §5, using the simulator): (a) :func:`check_no_overflow`, (b)
+Checks (THEORY §5, using the simulator): (a) :func:`check_no_overflow`, (b)
 :func:`check_output_error`, (c) :func:`check_loss` (Lemma 16), (d) :func:`check_measured_bits`.
 """
 
@@ -819,7 +819,7 @@ def choose_format(rnn, delta, *, horizon: int | None = None, declared: Mapping |
     return FormatChoice(Fixed(a.claimed_int_bits, f), delta, a)
 
 
-# ---- checks (SPEC §5 (a)–(d)); they use the simulator --------------------------------------
+# ---- checks (THEORY §5 (a)–(d)); they use the simulator --------------------------------------
 
 @realizes("Lemma 12", _STMT, kind="check")
 def check_no_overflow(rnn, fmt: Fixed, N: int, engine: str = "auto") -> np.ndarray:

@@ -3,7 +3,7 @@
 Lemma 3 (project form). Let R be an LM RNN (τ_R, hidden set H_R) computing q, D a
 distinguisher RNN for window k (τ_D, hidden set H_D), r ∈ {1..k}, η > 0 (or the factor
 w = e^{−η} given exactly) and N the document length. Then R' = ``boost(R, D, k=k, r=r,
-eta=η, N=N)`` is an LM RNN with v_{iτ'}(o) = q'(x_i | x_{<i}) of SPEC §3 Lemma 2 for every
+eta=η, N=N)`` is an LM RNN with v_{iτ'}(o) = q'(x_i | x_{<i}) of THEORY §3 Lemma 2 for every
 document and every i ≤ N:
   for i in a complete block [j, j+k−1], j ∈ I_r, ℓ = i − j:
       q'(x_i | x_<i) = Σ_n u_n·v_n·1_num(n) / Σ_n u_n·v_n·1_den(n)
@@ -17,7 +17,7 @@ ReciprocalOfZero exactly where Lemma 2's q' is undefined (q gives the block pref
 probability 0).
 
 Sizes (exact closed forms; V = number of distinct periods among τ_R, τ_D, so V ∈ {1, 2}):
-  |H_R'| = |H_R| + |H_D| + 2k + 10 + 5V              ≤ |H_R| + |H_D| + 2k + 20     (SPEC §4.6)
+  |H_R'| = |H_R| + |H_D| + 2k + 10 + 5V              ≤ |H_R| + |H_D| + 2k + 20     (THEORY §4.6)
   |R'|   = (|R| − |I_R| + |H_R|) + (|D| − |I_D| + |H_D|) + 2k + 33 + 5V
                                                       ≤ |R| + 2|H_R| + |D| + 2|H_D| + 2k + 43
   τ'     = (2^k + 1)·k·P, P = max(τ_R, τ_D) + 1 (3 if k = 1 and both τ are 1)

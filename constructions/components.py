@@ -1,4 +1,4 @@
-"""The four functions of Equation (1.5) as RNN components (paper: Lemmas 7, 8, 9; SPEC §4.5).
+"""The four functions of Equation (1.5) as RNN components (paper: Lemmas 7, 8, 9; THEORY §4.5).
 
 All components sit on one shared enumeration skeleton (:class:`enumeration.Skeleton`:
 counters, input storage X, enumerator E) with the schedule of :mod:`constructions.counters`
@@ -20,7 +20,7 @@ step right after the last digit of string n, j the anchor of i and ℓ = i − j
   the string that has just ended. Nodes: pre, lag, out for each (6).
 
 Every non-hidden node is rebuilt from the hidden set within one string, so the hidden set
-of a component network is the skeleton plus the H1 copies (SPEC §2.5; transplant-tested).
+of a component network is the skeleton plus the H1 copies (THEORY §2.5; transplant-tested).
 Sizes (exact): with V_τ distinct periods, |skeleton| = 2k + 10 + 5·V_τ; U adds
 |R| − |I_R| + |H_R| + 4 nodes (H1, H2, O and u's four), V adds |D| − |I_D| + |H_D| + 3,
 the indicators add 6; hidden size = |skeleton| + |H_R| (+ |H_D|). Depth = max(4, gated

@@ -1,4 +1,4 @@
-"""Counter nodes of the synchronized enumeration (paper: Claim 1; SPEC §4.3).
+"""Counter nodes of the synchronized enumeration (paper: Claim 1; THEORY §4.3).
 
 Claim 1 (project form). Fix the window k ≥ 1, the pace T ≥ 1 (the largest τ of the networks
 being enumerated), the offset r ∈ {1..k} and a position cap. Let P = T + 1 (P = 3 when
@@ -16,7 +16,7 @@ the decision for the step t → t+1):
 
 and s(t+1) = P·(k·(2^k·beta + Σ_m 2^{k−1−m}·e_m) + d) + c is an affine function of them
 (:meth:`Counters.s`). Every transition has depth ≤ 2 (3 in the gated form AND(on)·f used so
-that later gatings merge, SPEC §2.2), whatever k, T and the cap are. The node count is
+that later gatings merge, THEORY §2.2), whatever k, T and the cap are. The node count is
 k + 7 (the paper's four counters s, δ, c, d plus its position counter of Claim 7, with s
 represented by its digits).
 

@@ -1,6 +1,6 @@
 """``rnnsim demo``: one boosting round of the paper, end to end, checked exhaustively.
 
-What it shows (paper: Lemma 1, Lemma 2, Lemma 3; SPEC §3 and §4.6). A true distribution p
+What it shows (paper: Lemma 1, Lemma 2, Lemma 3; THEORY §3 and §4.6). A true distribution p
 with structure an order-1 Markov model cannot represent — the motif-filtering automaton
 of the global-autoregressive-models literature that never completes a motif μ (default
 μ = 111: "never three ones in a row"), exactly uniform among the allowed next tokens — and
@@ -11,7 +11,7 @@ whose pattern set P = {w ∈ Σ^k : Σ_j (E_q − E_p)[1(window_j = w)] > 0} max
 advantage among window-only distinguishers; it sees what q gets wrong. Then:
 
 1. the advantage α (model minus data) and S_r, n_r are computed exactly
-   (``proofs_checks.advantage``), r* = argmax_r (α·S_r − α²·n_r/2) and η = α (SPEC §3,
+   (``proofs_checks.advantage``), r* = argmax_r (α·S_r − α²·n_r/2) and η = α (THEORY §3,
    Lemma 1);
 2. the boosted LM RNN R' = ``boosting.boost(R, D, k=k, r=r*, eta=η, N=N)`` is built from
    the Markov network R and the distinguisher network D (Lemma 3) — :func:`build_boosted`,
@@ -165,7 +165,7 @@ class Result:
 
 
 def _lm_from_outputs(out: np.ndarray, N: int):
-    """The LM an LM RNN computes, from its outputs on all documents (SPEC §2.6)."""
+    """The LM an LM RNN computes, from its outputs on all documents (THEORY §2.6)."""
     from proofs_checks.textdist import LM
 
     levels = [out[:: 2 ** (N - m - 1), m].reshape(2 ** m, 2).astype(np.float64) for m in range(N)]
@@ -280,7 +280,7 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
 
 
 def _network_rows(res: Result, pr: Problem, net) -> None:
-    """Size, hidden size, τ and depth of R' against the builder's claims and SPEC §4.6 bounds."""
+    """Size, hidden size, τ and depth of R' against the builder's claims and THEORY §4.6 bounds."""
     R, D, k = pr.lm_net, pr.dist_net, pr.k
     meta = dict(net.meta)
     bounds = meta.get("bounds", {}) if isinstance(meta.get("bounds"), dict) else {}
@@ -305,7 +305,7 @@ def _network_rows(res: Result, pr: Problem, net) -> None:
         if isinstance(bound, (int, float)):
             parts.append(f"bound {bound}")
             ok = ok and val <= bound
-        parts.append(f"SPEC: {spec}")
+        parts.append(f"THEORY: {spec}")
         res.add(name, val, "; ".join(parts), ok if (claim is not None or isinstance(bound, (int, float))) else None)
         res.numbers[key] = {"value": val, "claimed": claim, "bound": bound}
     res.numbers["base"] = {"lm": {"size": R.size, "hidden": R.hidden_size, "tau": R.tau, "depth": R.depth},
@@ -314,7 +314,7 @@ def _network_rows(res: Result, pr: Problem, net) -> None:
 
 def _bit_rows(res: Result, pr: Problem, net, out: np.ndarray, q_boost, delta: Fraction, engine: str) -> None:
     """Lemma 12 / Theorem 2: a fixed-point format with proved output error ≤ δ, and checks
-    (a)–(d) of SPEC §5 on every document."""
+    (a)–(d) of THEORY §5 on every document."""
     import rnnsim
     from constructions import bitsize
     from proofs_checks.bounds import lemma16

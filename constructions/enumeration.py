@@ -1,4 +1,4 @@
-"""Synchronized enumeration (paper: Lemma 11 with Claims 2–8; SPEC §4.4).
+"""Synchronized enumeration (paper: Lemma 11 with Claims 2–8; THEORY §4.4).
 
 Lemma 11 (project form). Let R be an RNN with τ steps per token, hidden set H, computing F,
 and let k ≥ 1, r ∈ {1..k}, N ≥ 1. With the pace T = τ and the schedule of
@@ -19,10 +19,10 @@ it RUNs over the stored tokens in the final phase of the loops where the anchor 
 over x_i itself for i < r, Claim 7), H2 (Claim 5: a copy of H, LOADed from H1 at the first
 step of every string, RUN on each digit, HOLD otherwise) and O (Claim 6: a copy of R's
 other nodes, reading H2 and the fed digit, running exactly when H2 runs; it is never reset,
-which is sound because only outputs at multiples of τ are a function of H, SPEC §2.5(b)).
+which is sound because only outputs at multiples of τ are a function of H, THEORY §2.5(b)).
 Each digit slot is P steps: step 0 is LOAD (first digit of a string) or HOLD, steps 1..τ_X
 RUN a network of period τ_X, the others HOLD — so networks of different τ share one
-skeleton and the faster one holds (SPEC §4.5). All LOAD/RUN/HOLD controls are Boolean
+skeleton and the faster one holds (THEORY §4.5). All LOAD/RUN/HOLD controls are Boolean
 nodes computed one step ahead from the counters and applied with
 :func:`constructions.gating.gate_nodes`, which merges with controls already present in R:
 the copies' depth is max(depth f, 1) + 1 however often R was itself gated.
@@ -30,11 +30,11 @@ the copies' depth is max(depth f, 1) + 1 however often R was itself gated.
 Claim 8 (complexity, exact). With V distinct periods (V = 1 here) the skeleton has
 2k + 10 + 5V nodes, all hidden (counters k + 6, X k, feed 1, load/write controls 3 and five
 RUN/HOLD controls per period), so
-  |H_S| = |H| + 2k + 15                      ≤ |H| + 2k + c,   c = 15   (SPEC §4.4)
+  |H_S| = |H| + 2k + 15                      ≤ |H| + 2k + c,   c = 15   (THEORY §4.4)
   |S|   = |R| − |I_R| + 1 + |H| + 2k + 15    ≤ |R| + 2|H| + 2k + c',   c' = 15
   τ_S   = (2^k + 1)·k·P                      ≤ (2^k + 1)·k·(τ + 1) + 3
   depth = max(3, max over R's nodes of their gated depth) ≤ max(depth R + 1, 3).
-The hidden set H_S = skeleton ∪ H1 satisfies SPEC §2.5: at a loop boundary H2 is reloaded
+The hidden set H_S = skeleton ∪ H1 satisfies THEORY §2.5: at a loop boundary H2 is reloaded
 from H1 before it is read and O is only read after running from H2.
 """
 
@@ -211,7 +211,7 @@ def enumeration_claims(R: RNN, k: int, sched: Schedule, *, full: bool = False) -
 
 
 def enumeration_bounds(R: RNN, k: int) -> dict:
-    """The SPEC §4.4 bounds with this construction's constants (c = c' = 15, c'' = 3)."""
+    """The THEORY §4.4 bounds with this construction's constants (c = c' = 15, c'' = 3)."""
     c = skeleton_count(0, 1)
     return {
         "hidden_size": R.hidden_size + 2 * k + c,
@@ -233,7 +233,7 @@ def synchronized_enumeration(R: RNN, k: int, r: int, N: int | None = None, *, fu
                              name: str | None = None) -> RNN:
     """Lemma 11: the enumeration network S of R (see the module docstring for the exact
     statement, the schedule and the claims). ``full=True`` copies all of R into H1/H2 (the
-    Section 2.1 variant). ``meta``: claims, SPEC bounds, the schedule (``Schedule.from_meta``)."""
+    Section 2.1 variant). ``meta``: claims, THEORY bounds, the schedule (``Schedule.from_meta``)."""
     sched = Schedule(k, R.tau, r, N, (R.tau,))
     b = Builder(name or f"enum({R.name})", tau=sched.tau_S, alphabet=2)
     x = b.input("x")

@@ -1,4 +1,4 @@
-"""Transition gadgets (paper: Lemma 18; SPEC §4.1).
+"""Transition gadgets (paper: Lemma 18; THEORY §4.1).
 
 Lemma 18 (project form). For inputs on a grid of spacing ε (ε = 1 for integer-valued
 counters, digits and tokens) the following are expressions of *constant depth* (a
@@ -8,7 +8,7 @@ digits), exact in ``exact`` and in every ``Fixed`` format whose grid contains th
 * ge(x, c) = 1[x ≥ c] = ReLU((x−c)/ε + 1) − ReLU((x−c)/ε)                  depth 1
 * le(x, c) = 1[x ≤ c] = ge(−x, −c)                                            depth 1
 * eq(x, c) = 1[x = c] = ReLU(u+1) − 2·ReLU(u) + ReLU(u−1), u = (x−c)/ε        depth 1
-  (the "hat" function; on the grid it equals ge·le, the SPEC's form, without a Prod)
+  (the "hat" function; on the grid it equals ge·le, the form of docs/THEORY.md, without a Prod)
 * between(x, lo, hi) = 1[lo ≤ x ≤ hi] = ge(x, lo) + le(x, hi) − 1             depth 1
 * ite(b, a, c) = b·a + (1−b)·c = b·(a − c) + c for b ∈ {0, 1}                 depth +1
 * AND(a_1..a_m) = ReLU(Σa − (m−1)), OR = 1 − ReLU(1 − Σa), NOT a = 1 − a on {0,1}

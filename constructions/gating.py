@@ -1,4 +1,4 @@
-"""Gated state updates (paper: Lemma 10; SPEC §4.2).
+"""Gated state updates (paper: Lemma 10; THEORY §4.2).
 
 Lemma 10. Given an RNN R with node set V, a control network whose outputs
 (c_load, c_run, c_hold) are one-hot at every step, and an external source z_u for each
@@ -13,7 +13,7 @@ bare node when |C| = 1); a constant body w appears as the affine term w·AND(C_g
 an already-gated transition merges the controls instead of nesting them:
 c·Σ_g AND(C_g)·body_g = Σ_g AND(C_g ∪ {c})·body_g. Hence the depth of a gated node is at
 most max(depth(body), 1) + 1 after any number of gatings (depth(body) + 1 with a single
-control) — constant over boosting rounds (SPEC §2.2) — while its expression gains one HOLD
+control) — constant over boosting rounds (THEORY §2.2) — while its expression gains one HOLD
 and one LOAD term per gating.
 """
 

@@ -1,6 +1,6 @@
-"""Models to build and boost (SPEC §4.7): LM RNNs and distinguisher RNNs with exact definitions.
+"""Models to build and boost (THEORY §4.7): LM RNNs and distinguisher RNNs with exact definitions.
 
-SPEC §4.7 (project form). For each model there is an RNN builder and an exact Python
+THEORY §4.7 (project form). For each model there is an RNN builder and an exact Python
 definition, and the RNN computes the definition: an LM RNN outputs at time mτ the
 probability q(x_m | x_{<m}) of the token just read (``q(prefix) -> [p_0, …, p_{b−1}]``,
 Fractions); a distinguisher RNN for window k outputs at time mτ, m ≥ k, the value

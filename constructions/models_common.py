@@ -1,9 +1,9 @@
-"""Shared machinery of the model networks of SPEC §4.7: clock, shift register, literals.
+"""Shared machinery of the model networks of THEORY §4.7: clock, shift register, literals.
 
 Every model of :mod:`constructions.models` keeps its state in a few *hidden* nodes and
 computes its output node from that state and the current input in one transition (so the
 output is never hidden: H is the state, and a copy of H plus the input determines every
-later output, SPEC §2.5). With τ = 1 a state node is updated at every step. With τ > 1 a
+later output, THEORY §2.5). With τ = 1 a state node is updated at every step. With τ > 1 a
 hidden phase counter ``clk.ph`` (ph(t) = t mod τ, Lemma 18's inc_mod) gates the state:
 a state node takes its new value only at the last step of each input loop (ph = τ−1) and
 holds otherwise, ``u(t+1) = ite(1[ph = τ−1], f_u, u)``; the output node is computed from

@@ -1,12 +1,12 @@
 """LOAD / RUN / HOLD schedule figures and the output schedule t(i, n, m) (paper: Figures 2.2
-and 2.3, Lemma 10 controls of Lemma 11; SPEC §4.2, §4.4).
+and 2.3, Lemma 10 controls of Lemma 11; THEORY §4.2, §4.4).
 
 Lemma 10 drives each gated node set with Boolean control nodes that are one-hot at every
 step: at time t the node set LOADs its source, RUNs its transition once or HOLDs its value
 for the step t → t+1. This module *records* those decisions by simulating a network
 (``record="all"`` on the control nodes) and draws them as a grid — node sets down, time
 across, one colour per action — with the input loops, strings and digit slots of the
-enumeration (SPEC §4.4) marked, and the output times t(i, n, m) on a separate row. The
+enumeration (THEORY §4.4) marked, and the output times t(i, n, m) on a separate row. The
 recorded decisions are data, not closed forms, so the figure shows what the network does.
 
 Groups (a node set with its controls) are found from the node names:
@@ -151,7 +151,7 @@ def record(rnn, tokens, groups: list[Group] | None = None, *, loops: tuple[int, 
 
 
 def output_times(sched_meta: dict, N: int) -> list[int]:
-    """Every t(i, n, m) of SPEC §4.4 for i ≤ N (and iτ_S), from a schedule's meta."""
+    """Every t(i, n, m) of THEORY §4.4 for i ≤ N (and iτ_S), from a schedule's meta."""
     from .counters import Schedule
 
     s = Schedule.from_meta(sched_meta)
@@ -237,7 +237,7 @@ def plot(rec: Recorded, path, *, title: str | None = None, dpi: int = 150) -> st
 # ---- command line --------------------------------------------------------------------------------------
 
 def schedule_table(sched_meta: dict, N: int) -> list[dict]:
-    """One row per (i, n): anchor j, ℓ and the times t(i, n, m) for m = 0 … k−1 (SPEC §4.4)."""
+    """One row per (i, n): anchor j, ℓ and the times t(i, n, m) for m = 0 … k−1 (THEORY §4.4)."""
     from .counters import Schedule
 
     s = Schedule.from_meta(sched_meta)

@@ -1,4 +1,4 @@
-"""The universal graph of a size class (paper: Section 3 and Figure 3.1; SPEC §4.8).
+"""The universal graph of a size class (paper: Section 3 and Figure 3.1; THEORY §4.8).
 
 Claim (paper, Section 3; project form). Fix a size s ≥ 2, a hidden size h and an
 RNN-time τ ≥ 1, with S = s − 1 − h ≥ 0 "stateless" nodes. The universal graph G(s, h, τ)
@@ -16,7 +16,7 @@ value-encoded input, τ steps per token, hidden set H of size ≤ h whose nodes 
 H ∪ I, at most S other nodes, every transition ReLU-affine (or affine and provably ≥ 0) —
 *is* G(s, h, τ) with some weights (:func:`embed_into_universal`): unused slots get zero
 weights and stay 0, and the reset changes nothing because overwriting the nodes outside
-H at a time mτ does not change any later output — that is SPEC §2.5(b), the definition
+H at a time mτ does not change any later output — that is THEORY §2.5(b), the definition
 of a hidden set. This is what Algorithm 1 needs: "minimize the loss over the class of
 size s" is "minimize over the weights of G(s, h, τ)".
 
@@ -153,7 +153,7 @@ def random_weights(size: int, hidden: int, time: int, *, seed=None, scale: float
     return theta
 
 
-@realizes("SPEC 4.8", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], RNN-time τ, depth ≤ 1 + [τ≥2]")
+@realizes("THEORY 4.8", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], RNN-time τ, depth ≤ 1 + [τ≥2]")
 def universal(size: int, hidden: int, time: int, *, weights=None, seed=None, alphabet: int = 2,
               name: str | None = None) -> RNN:
     """The universal graph G(size, hidden, time) with the given weights (θ, see the module
@@ -183,7 +183,7 @@ def universal(size: int, hidden: int, time: int, *, weights=None, seed=None, alp
     b.output(Node(lay.output))
     clk = 2 if time >= 2 else 0
     return b.build(meta={
-        "lemma": "SPEC 4.8", "role": "universal",
+        "lemma": "THEORY 4.8", "role": "universal",
         "universal": {"size": size, "hidden": hidden, "time": time, "n_params": lay.n_params},
         "claimed_size": size + clk, "claimed_hidden_size": hidden + clk, "claimed_tau": time,
         "claimed_depth_bound": 1 + int(time >= 2 and S >= 1),
@@ -263,7 +263,7 @@ def _nonneg_nodes(rnn: RNN) -> set[str]:
     return cand
 
 
-@realizes("SPEC 4.8", _STMT, kind="construction")
+@realizes("THEORY 4.8", _STMT, kind="construction")
 def embed_into_universal(rnn: RNN, *, size: int | None = None, hidden: int | None = None,
                          time: int | None = None) -> tuple[list, Layout]:
     """Weights θ such that ``universal(size, hidden, time, weights=θ)`` computes the same
@@ -276,7 +276,7 @@ def embed_into_universal(rnn: RNN, *, size: int | None = None, hidden: int | Non
     Hidden nodes go to h.0 … in ``rnn.hidden`` order (the output last when it is hidden),
     the output to the class's output slot, other nodes to s.0 …. Reads of non-hidden nodes
     by non-hidden nodes go into U, which the reset drops at the first step of each input
-    loop; by SPEC §2.5(b) this does not change the outputs.
+    loop; by THEORY §2.5(b) this does not change the outputs.
     """
     if rnn.input_encoding != "value" or len(rnn.inputs) != 1:
         raise NotInClass(f"network {rnn.name!r}: the universal graph has one value-encoded input node")

@@ -1,4 +1,4 @@
-"""proofs_checks — the exact, enumerative side of the paper (SPEC §3).
+"""proofs_checks — the exact, enumerative side of the paper (THEORY §3).
 
 Modules: :mod:`textdist` (LMs, text distributions, loss, KL; Lemmas 5, 6),
 :mod:`advantage` (next-k-token distinguishers and advantages), :mod:`boost` (Lemmas 1, 2),

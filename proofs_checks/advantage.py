@@ -1,4 +1,4 @@
-"""Next-k-token distinguishers and their advantage (SPEC §3; paper: Equation (1.2), Definition of
+"""Next-k-token distinguishers and their advantage (THEORY §3; paper: Equation (1.2), Definition of
 the advantage used by Lemma 1 and Theorem 3).
 
 A next-k-token distinguisher is d(j, x) ∈ {0, 1} for window starts j ∈ [1, M], M = N − k + 1,
@@ -13,7 +13,7 @@ Public API
 ----------
 ``DistTable(tables, b, k, N)``  d as 0/1 tables: ``tables[j-1]`` has length b**(j−1+k), indexed
                                by the base-b value of x_{<j+k}; callable ``d(j, x) -> 0/1``
-                               (SPEC §6; x at least j−1+k tokens, extra tokens ignored);
+                               (THEORY §6; x at least j−1+k tokens, extra tokens ignored);
                                ``.window(j)`` → (b**(j−1), b**k) array;
                                ``DistTable.from_callable(d, b, k, N)``; ``.complement()``.
 ``as_table(d, b, k, N)``       callable or table → DistTable.
@@ -23,7 +23,7 @@ Public API
 ``offsets(k, M)``              → {r: I_r}.
 ``random_distinguisher(b, k, N, rng, density=0.5, prefix_dependent=True)``.
 ``distinguisher_from_rnn(rnn, k, N, arithmetic="exact", engine="auto")`` → DistTable (the RNN
-                               outputs d(m−k+1, x_{≤m}) at time m·τ for m ≥ k, SPEC §2.6).
+                               outputs d(m−k+1, x_{≤m}) at time m·τ for m ≥ k, THEORY §2.6).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def _exactify(a: np.ndarray, exact: bool) -> np.ndarray:
     return a.astype(np.float64) if a.dtype != object else np.vectorize(float, otypes=[np.float64])(a)
 
 
-@realizes("SPEC 3", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
+@realizes("THEORY 3", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
           "Σ_r S_r = Mα, Σ_r n_r = M", kind="check")
 def advantage(p, q, d, *, k: int, b: int | None = None, N: int | None = None) -> Advantage:
     """A_j, α, I_r, n_r, S_r for data p (Distribution, LM, or — with b and N — an LM callable
@@ -190,7 +190,7 @@ def random_distinguisher(b: int, k: int, N: int, rng: np.random.Generator, *, de
 
 def distinguisher_from_rnn(rnn, k: int, N: int, arithmetic="exact", engine: str = "auto",
                            *, tol: float = 1e-9) -> DistTable:
-    """The distinguisher computed by a distinguisher RNN (SPEC §2.6): the output at time m·τ
+    """The distinguisher computed by a distinguisher RNN (THEORY §2.6): the output at time m·τ
     (m ≥ k) is d(m−k+1, x_{≤m}). All b^N documents run in one ``simulate_all`` batch. Raises
     NotADistinguisher naming the window and the input when an output is not 0 or 1 (exactly
     in ``exact`` mode, within ``tol`` otherwise)."""

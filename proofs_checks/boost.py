@@ -1,4 +1,4 @@
-"""Boosting a language model with a next-k-token distinguisher (SPEC §3; paper: Lemmas 1 and 2).
+"""Boosting a language model with a next-k-token distinguisher (THEORY §3; paper: Lemmas 1 and 2).
 
 **Lemma 1 (project form).** For η > 0 (weight w = e^{−η}) and offset r ∈ {1..k},
 q'(x) = q(x)·Π_{j∈I_r} w^{d(j,x)} / Z_j(x_{<j}),  Z_j(x_{<j}) = E_{y∼q(·|x_{<j})} w^{d(j,x_{<j}y)},
@@ -20,7 +20,7 @@ Public API
 ``boosted_text(q, d, *, k, r, eta=None, weight=None) -> Distribution``       Lemma 1's q'
 ``normalizers(q, d, *, k, r, eta=None, weight=None) -> {j: Z_j array over Σ^{j−1}}``
 ``boosted_conditional(q, d, *, k, r, eta=None, N, weight=None, b=None) -> BoostedLM``
-          Lemma 2 as an LM callable ``q'(prefix) -> tuple`` (SPEC §6); ``.table()`` → LM;
+          Lemma 2 as an LM callable ``q'(prefix) -> tuple`` (THEORY §6); ``.table()`` → LM;
           ``.four_functions(prefix)`` → (j, ℓ, [(s, u, v, 1_num(σ) for σ, 1_den)]).
 ``lemma1(p, q, d, *, k, r, eta=None, weight=None) -> Lemma1Report``          gain and bounds
 ``best_offset(adv) -> r*``;  ``lemma1_alpha(p, q, d, *, k) -> AlphaReport`` (η = |α|, r*;
@@ -287,7 +287,7 @@ class AlphaReport:
     N: int
     k: int
     M: int
-    bound_M: float             # α² M / (2k)       (SPEC)
+    bound_M: float             # α² M / (2k)       (THEORY)
     bound_paper: float         # α² N / (4k)       (paper)
     bound_refined: float       # α² M / (2 min(k, M))
 

@@ -1,4 +1,4 @@
-"""Inequalities of the paper checked on exact enumerations (SPEC §3; paper: Theorem 3,
+"""Inequalities of the paper checked on exact enumerations (THEORY §3; paper: Theorem 3,
 Lemma 17, Lemmas 13–16, Lemma 4 / Algorithm 1).
 
 **Theorem 3 (project form).** |α| ≤ sqrt(k·KL(p‖q)/(2M)). Steps (each checked): per window
@@ -17,7 +17,7 @@ L_p(q̃) − L_p(q') ≤ −log(1 − δ/μ), and −log(1 − δ/μ) ≤ δ/(μ
 Proof: log q' − log q̃ = −log(q̃/q') ≤ −log(1 − δ/q') ≤ −log(1 − δ/μ), averaged over p and i.
 Tight when p only produces tokens with q' = μ and q̃ = μ − δ there.
 **Lemma 4 / Algorithm 1.** If L*_0 ≥ L*_1 ≥ … ≥ 0, then #{m : L*_m − L*_{m+1} > ε} ≤ L*_0/ε.
-Boosting bookkeeping (SPEC §4.6, one round with distinguisher D):
+Boosting bookkeeping (THEORY §4.6, one round with distinguisher D):
 |H'| = |H| + |H_D| + c·k + c0,  |R'| = |R| + 2|H| + |D| + 2|H_D| + c·k + c0,
 τ' = (2^k+1)·k·(max(τ, τ_D) + 1) + c_τ; closed forms after t rounds:
 H_t = H_0 + t·g, g = |H_D| + ck + c0;  R_t = R_0 + t·(2H_0 + |D| + 2|H_D| + ck + c0) + t(t−1)·g;
@@ -174,7 +174,7 @@ def lemma16(p, q_tilde: LM, q_prime: LM, mu) -> tuple:
 def boosting_sequence(R0: int, H0: int, tau0: int, *, D: int, HD: int, tauD: int, k: int, rounds: int,
                       c: int, c0: int, c_tau: int) -> list[dict]:
     """Upper bounds on (size, hidden, tau) after 0..rounds boosting rounds, by the recursion
-    of SPEC §4.6 (one distinguisher of size D, hidden HD, time tauD every round)."""
+    of THEORY §4.6 (one distinguisher of size D, hidden HD, time tauD every round)."""
     out = [dict(size=R0, hidden=H0, tau=tau0)]
     K = (2 ** k + 1) * k
     for _ in range(rounds):

@@ -16,7 +16,7 @@ Miller–Rabin, valid below 3.3·10^24), ``n_digit_primes(n)``, ``random_prime(n
 ``FactorizationDistribution(n)``: ``.N``, ``.b``, ``.document(p, q)``, ``.sample(size, rng)``
 (tokens, shape (size, N)), ``.support()`` ({document: exact probability}, n ≤ 3),
 ``.probability(doc)``, ``.conditional(prefix)`` (exact next-token conditional, the LM callable
-form of SPEC §6), ``.verifier()`` (the distinguisher d(j, x), k = N), ``.guessing_model()`` (an
+form of THEORY §6), ``.verifier()`` (the distinguisher d(j, x), k = N), ``.guessing_model()`` (an
 LM that samples P correctly but guesses the factors: advantage ≈ −1);
 ``SparseText(support, b, N)`` (a distribution by its support, callable as an LM);
 ``verify(tokens, n) -> 0/1``; ``advantage_against(dist, q)`` (exact E_q[verify] − E_p[verify]).

@@ -1,4 +1,4 @@
-"""Random instances (p, q, d) for the property checks of SPEC §3 (used by tests and the runner).
+"""Random instances (p, q, d) for the property checks of THEORY §3 (used by tests and the runner).
 
 An instance is a data distribution p on Σ^N, a language model q and a next-k-token
 distinguisher d, drawn from a seeded numpy Generator so that every failure is reproducible

@@ -1,4 +1,4 @@
-"""``rnnsim check``: every distribution-level statement of SPEC §3 on a batch of random instances.
+"""``rnnsim check``: every distribution-level statement of THEORY §3 on a batch of random instances.
 
 Each check draws a random instance (alphabet 2–3, N ≤ 8, k ≤ 4; see
 :mod:`proofs_checks.instances`), measures the statement's two sides and returns the *slack*
@@ -187,7 +187,7 @@ CHECKS: list[tuple[str, str, Callable, float]] = [
     ("Lemma 5", "float64: N·L = −E log q(x) (relative)", _lemma5_float, FTOL),
     ("Lemma 6", "exact: exp(D·N·L) = exp(D·H)·exp(D·KL)", _lemma6_exact, 0),
     ("Lemma 6", "float64: N·L = H + KL (relative)", _lemma6_float, FTOL),
-    ("SPEC 3", "advantage: 1−d flips A_j; Σ S_r = Mα; q = p ⇒ A = 0", _advantage_identities, 0),
+    ("THEORY 3", "advantage: 1−d flips A_j; Σ S_r = Mα; q = p ⇒ A = 0", _advantage_identities, 0),
     ("Lemma 1", "exact: Σ_x q'(x) = 1", _lemma1_normalized, 0),
     ("Lemma 1", "gain ≥ η S_r − (η−1+e^−η) n_r", lambda r: _lemma1_gain(r, "exp"), FTOL),
     ("Lemma 1", "gain ≥ η S_r − η² n_r / 2", lambda r: _lemma1_gain(r, "quad"), FTOL),
@@ -246,7 +246,7 @@ def format_rows(rows: list[dict]) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="rnnsim check", description="Check the distribution-level lemmas "
-                                 "(SPEC §3) on random instances; exits non-zero on any failure.")
+                                 "(THEORY §3) on random instances; exits non-zero on any failure.")
     ap.add_argument("--instances", type=int, default=100, help="random instances per check (default 100)")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     ap.add_argument("--only", default=None, help="run only checks whose lemma or name contains this")

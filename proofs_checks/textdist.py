@@ -1,4 +1,4 @@
-"""Language models, text distributions, next-token loss and KL on Σ^N (SPEC §3; paper: Lemmas 5, 6).
+"""Language models, text distributions, next-token loss and KL on Σ^N (THEORY §3; paper: Lemmas 5, 6).
 
 A language model (LM) q gives a next-token distribution q(·|x_{<i}) for every prefix; its
 text distribution is q(x) = Π_i q(x_i|x_{<i}) on Σ^N. The next-token loss of q on data p is
@@ -12,7 +12,7 @@ Public API
 ``LM(levels, b)``              conditional table; ``levels[m]`` has shape (b**m, b), row =
                                base-b index of the prefix (first token most significant),
                                column σ = q(σ|prefix). Callable: ``q(prefix) -> tuple`` of b
-                               probabilities (SPEC §6). ``.b .N .exact``, ``.text()`` (q(x)
+                               probabilities (THEORY §6). ``.b .N .exact``, ``.text()`` (q(x)
                                over Σ^N in the row order of ``rnnsim.all_documents(b, N)``),
                                ``.marginal(m)``, ``.block_conditional(L, k)``,
                                ``.distribution()``, ``.to_float()``, ``.sample(n, rng)``;
@@ -146,7 +146,7 @@ class LM:
         if validate:
             _validate_conditionals(self.levels, b, 0 if exact else (1e-9 if tol is None else tol), "LM")
 
-    # --- the SPEC §6 callable form
+    # --- the THEORY §6 callable form
     def __call__(self, prefix) -> tuple:
         pre = _check_prefix(prefix, self.b, self.N - 1, "LM")
         return tuple(self.levels[len(pre)][prefix_index(pre, self.b)])
@@ -533,7 +533,7 @@ def random_distribution(b: int, N: int, rng: np.random.Generator, *, exact: bool
 # ----------------------------------------------------------------------------- from an RNN
 
 def lm_from_rnn(rnn, N: int, arithmetic="exact", engine: str = "auto", *, tol: float | None = None) -> LM:
-    """The LM computed by an LM RNN (SPEC §2.6): the output at time m·τ is q(x_m|x_{<m}), so
+    """The LM computed by an LM RNN (THEORY §2.6): the output at time m·τ is q(x_m|x_{<m}), so
     q(σ|prefix) = output on prefix·σ. All b^N documents are run in one ``simulate_all`` batch.
     Raises NotALanguageModel (naming the prefix and the sum) when the recovered conditionals
     are negative or do not sum to 1 — exactly in ``exact`` mode, within ``tol`` otherwise
@@ -562,5 +562,5 @@ def lm_from_rnn(rnn, N: int, arithmetic="exact", engine: str = "auto", *, tol: f
         _validate_conditionals(levels, b, tol_, f"lm_from_rnn({name})")
     except NotALanguageModel as e:
         raise NotALanguageModel(f"{e} — the output node {rnn.output!r} does not compute an LM "
-                                f"(SPEC §2.6: output at time mτ must be q(x_m|x_<m))") from None
+                                f"(THEORY §2.6: output at time mτ must be q(x_m|x_<m))") from None
     return LM(levels, b, validate=False)

@@ -1,7 +1,7 @@
 """rnnsim — build, simulate and check the RNN constructions of the paper
 "Next-token loss minimization yields k-token indistinguishable RNN language models".
 
-Public API (SPEC §6): :class:`RNN`, :class:`Builder`, the expression constructors,
+Public API (THEORY §6): :class:`RNN`, :class:`Builder`, the expression constructors,
 :func:`simulate`, :func:`simulate_batch`, :func:`simulate_all`, :class:`Fixed`,
 :func:`save` / :func:`load`.
 """

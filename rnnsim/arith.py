@@ -1,4 +1,4 @@
-"""Arithmetic modes (SPEC §2.4; paper: Definition 4 for the bit size of fixed formats).
+"""Arithmetic modes (THEORY §2.4; paper: Definition 4 for the bit size of fixed formats).
 
 * ``exact``   — rational arithmetic with Python ints/Fractions; the reference, never rounded.
 * ``float64`` — IEEE doubles, no quantization.

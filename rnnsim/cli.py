@@ -1,4 +1,4 @@
-"""The ``rnnsim`` command (SPEC §6): inspect, run and check networks from a terminal.
+"""The ``rnnsim`` command (THEORY §6): inspect, run and check networks from a terminal.
 
     rnnsim info NET.json|example          size, hidden size, τ, depth, node count by kind
     rnnsim run NET.json|example --tokens 0110 [--arithmetic fixed:8:16] [--engine …]

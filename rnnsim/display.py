@@ -1,4 +1,4 @@
-"""Trace display (SPEC §2.3 time semantics made visible): choose nodes by glob patterns on
+"""Trace display (THEORY §2.3 time semantics made visible): choose nodes by glob patterns on
 their hierarchical names, render a text waveform for a terminal, or export a VCD file for
 a waveform viewer such as GTKWave.
 

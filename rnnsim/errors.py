@@ -1,4 +1,4 @@
-"""Exception types of rnnsim (SPEC §7: bad input).
+"""Exception types of rnnsim (THEORY §7: bad input).
 
 Every error a user can trigger is one of these, never a bare assert or a numpy warning.
 Messages name the node, the time (for run-time errors) and the cause, and where possible

@@ -1,4 +1,4 @@
-"""Expression IR for transition functions (SPEC §2.2; paper: Definition 3).
+"""Expression IR for transition functions (THEORY §2.2; paper: Definition 3).
 
 A transition function f_u is an immutable expression tree over the values of nodes at the
 previous time step, built from the closed set

@@ -1,4 +1,4 @@
-"""Hidden node sets (SPEC §2.5; paper: Definition 3 item 9 and the relaxation of Section 2.2).
+"""Hidden node sets (THEORY §2.5; paper: Definition 3 item 9 and the relaxation of Section 2.2).
 
 H is a hidden node set of an RNN R when (a) every u ∈ H reads only nodes of H ∪ I, and
 (b) for every m, the outputs at times m'τ, m' > m, are a function of the values of H at
@@ -27,7 +27,7 @@ __all__ = ["check_structural", "transplant_test", "TransplantReport", "Mismatch"
 
 
 def check_structural(rnn, hidden: Iterable[str] | None = None) -> list[str]:
-    """Problems with SPEC §2.5(a) for ``hidden`` (default: ``rnn.hidden``); [] when none.
+    """Problems with THEORY §2.5(a) for ``hidden`` (default: ``rnn.hidden``); [] when none.
 
     One line per problem: a hidden name that is not a node, an input node in H, or a
     hidden node whose transition reads nodes outside H ∪ I (named).
@@ -45,7 +45,7 @@ def check_structural(rnn, hidden: Iterable[str] | None = None) -> list[str]:
             outside = sorted(m for m in rnn.in_neighbours(h) if m not in allowed)
             if outside:
                 problems.append(
-                    f"hidden node {h!r} reads {', '.join(map(repr, outside))} outside H ∪ I (SPEC §2.5(a))"
+                    f"hidden node {h!r} reads {', '.join(map(repr, outside))} outside H ∪ I (THEORY §2.5(a))"
                 )
     return problems
 
@@ -122,7 +122,7 @@ class TransplantReport:
 
     def raise_if_failed(self) -> "TransplantReport":
         if not self.ok:
-            raise SimulationError(f"hidden set violates SPEC §2.5(b): {self}")
+            raise SimulationError(f"hidden set violates THEORY §2.5(b): {self}")
         return self
 
 
@@ -137,7 +137,7 @@ def transplant_test(
     garbage: int = 1,
     retries: int = 8,
 ) -> TransplantReport:
-    """Test SPEC §2.5(b) for ``hidden`` (default ``rnn.hidden``) on the given documents.
+    """Test THEORY §2.5(b) for ``hidden`` (default ``rnn.hidden``) on the given documents.
 
     For each document and each m in ``m_values`` (default 0 … N−1), run to time mτ, set
     every node outside H ∪ I to a random rational (seeded by ``seed``; ``garbage`` draws
@@ -150,7 +150,7 @@ def transplant_test(
     arith = parse_arithmetic(arithmetic)
     hset = tuple(rnn.hidden if hidden is None else hidden)
     problems = check_structural(rnn, hset)
-    notes = [f"structural (SPEC §2.5(a)): {p}" for p in problems]
+    notes = [f"structural (THEORY §2.5(a)): {p}" for p in problems]
     keep = set(hset) | set(rnn.inputs)
     over_idx = [i for i, n in enumerate(rnn.nodes) if n not in keep]
     overwritten = tuple(rnn.nodes[i] for i in over_idx)

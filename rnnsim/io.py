@@ -1,4 +1,4 @@
-"""Saving and loading networks (SPEC §6, §7: "loading never half-builds a network; saving
+"""Saving and loading networks (THEORY §6, §7: "loading never half-builds a network; saving
 never loses precision") and export to GraphML / DOT for drawing.
 
 File format (JSON, ``"format": "rnnsim-network"``, ``"version": 1``)::

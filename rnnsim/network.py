@@ -1,4 +1,4 @@
-"""The RNN graph (SPEC §2.1; paper: Definition 3) and its builder.
+"""The RNN graph (THEORY §2.1; paper: Definition 3) and its builder.
 
 An RNN is a set of named nodes V, input nodes I ⊆ V, one output node o, a hidden node set
 H ⊆ V \\ I, for each u ∈ V \\ I a transition function f_u (an expression over node values,
@@ -142,7 +142,7 @@ class RNN:
             if outside:
                 problems.append(
                     f"hidden node {h!r} reads {', '.join(map(repr, outside))} outside H ∪ I "
-                    "(SPEC §2.5(a)); add them to the hidden set or change the transition"
+                    "(THEORY §2.5(a)); add them to the hidden set or change the transition"
                 )
         if len(set(hidden)) != len(hidden):
             problems.append("the hidden set lists a node twice")

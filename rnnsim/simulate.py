@@ -1,7 +1,7 @@
 """Running networks: ``simulate`` (one stream, with traces), ``simulate_batch`` (many
-streams) and ``simulate_all`` (every document of Σ^N, sharing prefixes) — SPEC §2.3, §6.
+streams) and ``simulate_all`` (every document of Σ^N, sharing prefixes) — THEORY §2.3, §6.
 
-Semantics (SPEC §2.3): the input node holds x_{⌊t/τ⌋+1} at time t; every other node
+Semantics (THEORY §2.3): the input node holds x_{⌊t/τ⌋+1} at time t; every other node
 updates synchronously, v_{t+1}(u) = f_u(v_t(…)); the output for token m is v_{mτ}(o).
 Engines are chosen by name or ``"auto"`` (the fastest one that runs the arithmetic
 exactly on this machine); all share the :class:`~rnnsim.engines.base.Executor` interface.

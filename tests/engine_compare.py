@@ -1,4 +1,4 @@
-"""THE shared helper that compares any engine with the reference engine (SPEC §2.4).
+"""THE shared helper that compares any engine with the reference engine (THEORY §2.4).
 
 Usage, from any test module (``tests`` is a package)::
 

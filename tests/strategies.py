@@ -3,7 +3,7 @@
 ``networks()`` draws an :class:`rnnsim.RNN` with mixed Affine/ReLU/Prod/Recip transitions,
 random τ, alphabet, input encoding (one value node or one-hot nodes), hierarchical names,
 random exact initial values, subexpressions shared between nodes (to exercise the
-lowering's common-subexpression sharing) and a random hidden set that satisfies SPEC
+lowering's common-subexpression sharing) and a random hidden set that satisfies THEORY
 §2.5(a): every hidden node reads only hidden and input nodes.
 
 By default every transition is wrapped in a clamp to [−B, B]

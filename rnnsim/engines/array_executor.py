@@ -2,7 +2,7 @@
 ``V[node, run]`` (float64, or int64 = value·2^f for Fixed), the Executor interface on top
 of it, and turning the per-run error records of a kernel into the reference's exceptions.
 
-Statement realized (SPEC §2.4, §7): a compiled engine's results and errors are those of the
+Statement realized (THEORY §2.4, §7): a compiled engine's results and errors are those of the
 reference engine. The reference runs a batch run by run, so of the runs that fail on the
 same token the lowest-numbered one is reported, with the reference's message: a
 :class:`~rnnsim.errors.ReciprocalOfZero` names the node whose transition holds the Recip

@@ -1,7 +1,7 @@
 """Lowering a kernel plan to C source that compiles both as CUDA (NVRTC, for the CuPy
 engine) and as plain C (gcc, so the GPU path's logic is tested on any machine).
 
-Statement realized (SPEC §2.4): the generated code advances one run ("lane") exactly as
+Statement realized (THEORY §2.4): the generated code advances one run ("lane") exactly as
 the reference does — float64 operations in the reference's order, constants as exact
 round-trip literals (compile with FMA
 contraction off: ``--fmad=false`` / ``-ffp-contract=off``), fixed point on raw int64 with

@@ -1,7 +1,7 @@
 """The GPU engine (CuPy): the plan of a program run by a generated CUDA kernel, one run per
 thread, state kept on the device between tokens. Install with ``pip install -e .[gpu]``.
 
-Statement realized (SPEC §2.4, §8): ``engine="cupy"`` computes what the reference computes —
+Statement realized (THEORY §2.4, §8): ``engine="cupy"`` computes what the reference computes —
 bit-identical raw integers in the fixed formats the plan accepts (64-bit arithmetic where
 the bounds allow, exact 128-bit products via ``__umul64hi`` otherwise; wider formats are
 refused with :class:`~rnnsim.errors.UnsupportedFormat`), float64 with the reference's

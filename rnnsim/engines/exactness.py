@@ -1,7 +1,7 @@
-"""Exactness check of fixed-point formats for the compiled engines (SPEC §2.4: an engine
+"""Exactness check of fixed-point formats for the compiled engines (THEORY §2.4: an engine
 that cannot represent a format exactly refuses it; it never silently differs).
 
-Statement realized (SPEC §2.4, "intermediates may use wider internal precision; an engine
+Statement realized (THEORY §2.4, "intermediates may use wider internal precision; an engine
 that cannot represent them exactly must refuse the format"): with raw values X = v·2^f held
 in signed 64-bit integers and products/sums formed in 64 or 128 bits, the compiled engines
 compute every operation of a ``Fixed(i, f)`` run *exactly as the reference does* provided

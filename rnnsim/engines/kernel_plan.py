@@ -1,6 +1,6 @@
 """Kernel plans: the frozen Program lowered to integer tables for the compiled engines.
 
-Statement realized (SPEC §2.3): one step of the plan computes, for every node, the same
+Statement realized (THEORY §2.3): one step of the plan computes, for every node, the same
 value as one step of the Program — the plan only renames registers, fuses operations
 without changing any rounding, and moves the commit into the operations:
 

@@ -1,6 +1,6 @@
 """The compiled CPU engine (numba): batched, parallel over the batch, bit-exact.
 
-Statement realized (SPEC §2.4, §8): ``engine="numba"`` returns, for float64 and for every
+Statement realized (THEORY §2.4, §8): ``engine="numba"`` returns, for float64 and for every
 ``Fixed`` format it accepts, exactly the outputs of the reference engine (float64: the
 same operations in the same order, so equal bit for bit up to the sign of zeros; Fixed:
 identical raw integers), and raises the reference's errors (node, time, cause); a Fixed

@@ -1,7 +1,7 @@
 """The numba kernels: one generic interpreter of a :class:`~rnnsim.engines.kernel_plan.KernelPlan`
 per arithmetic (float64, fixed point on int64), batched and parallel over the batch.
 
-Statement realized (SPEC §2.3–§2.4): for every run b of the batch, the kernel computes the
+Statement realized (THEORY §2.3–§2.4): for every run b of the batch, the kernel computes the
 same values as the reference engine — float64 operations in the reference's order
 (Affine: s = 0.0; s = s + w·x per term; s + c), fixed-point operations on raw integers
 X = v·2^f with truncation toward zero after every Affine (shift by f), Prod (shift by f)

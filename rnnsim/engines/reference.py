@@ -1,6 +1,6 @@
 """The reference engine: a plain-Python interpreter of the lowered program.
 
-It is the definition of correct for every other engine (SPEC §2.4): in ``exact`` mode it
+It is the definition of correct for every other engine (THEORY §2.4): in ``exact`` mode it
 computes with Python ints and Fractions and never rounds; in ``Fixed`` mode it computes
 each operation exactly and then truncates it with Q (see :mod:`rnnsim.arith`); in
 ``float64`` it uses Python floats. It also records traces (node values at chosen times

@@ -1,4 +1,4 @@
-"""Exact 64×64→128-bit integer helpers for the fixed-point kernels (SPEC §2.4: products
+"""Exact 64×64→128-bit integer helpers for the fixed-point kernels (THEORY §2.4: products
 that need more than 64 bits are computed exactly).
 
 Statement realized: for signed 64-bit X, Y (|X|, |Y| ≤ 2^63) and 0 ≤ f ≤ 62,

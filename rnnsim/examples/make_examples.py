@@ -1,7 +1,7 @@
 """Regenerate the example networks shipped with rnnsim (``python -m rnnsim.examples.make_examples``
 or ``python rnnsim/examples/make_examples.py``).
 
-``laplace.json`` (the default ``example``): an LM RNN (SPEC §2.6) for Laplace's rule of
+``laplace.json`` (the default ``example``): an LM RNN (THEORY §2.6) for Laplace's rule of
 succession on binary documents, q(x_m = 1 | x_{<m}) = (#ones in x_{<m} + 1) / (m + 1),
 so it outputs F(x_{≤m}) = q(x_m | x_{<m}) exactly, a rational. τ = 2: a phase node
 alternates 0, 1; in phase 0 the counters n (tokens) and c (ones, gated by a ReLU,
@@ -10,7 +10,7 @@ relu(x − ph) = x·(1 − ph) on {0,1}) take in the token; at time mτ the outp
     o = (x·c + (1 − x)·(n − c)) · recip(n + 1)
 
 evaluated with c, n already counting x_m (x·(c − x + 1) = x·c since x² = x). Hidden set
-H = {ph, n, c} (the counters); o is outside H, and H satisfies SPEC §2.5(a) and (b).
+H = {ph, n, c} (the counters); o is outside H, and H satisfies THEORY §2.5(a) and (b).
 Uses Affine, ReLU, Prod and Recip; depth 2; size 5.
 """
 

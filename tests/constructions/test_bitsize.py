@@ -1,4 +1,4 @@
-"""Bit size (paper: Definition 4, Lemma 12, Theorem 2; SPEC §5): value ranges, the
+"""Bit size (paper: Definition 4, Lemma 12, Theorem 2; THEORY §5): value ranges, the
 fractional-bit choice for an error δ, and the checks (a)–(d) on models and a boosted net."""
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""The boosted LM RNN (Lemma 3, SPEC §4.6) and the simple construction (Section 2.1).
+"""The boosted LM RNN (Lemma 3, THEORY §4.6) and the simple construction (Section 2.1).
 
 On every document of length N (exhaustively), for k ∈ {1, 2, 3}, every offset r and several
 (LM, distinguisher) pairs: the boosted network's outputs equal Lemma 2's q'(x_i | x_<i)
 computed by ``proofs_checks.boost.boosted_conditional`` — exactly in ``exact`` arithmetic
 (factor e^{−η} given as a Fraction) and within 1e-12 in float64 (float η); ``boost`` and
 ``boost_simple`` compute the same function; the loss decrease meets Lemma 1's bound; hidden
-sets pass the transplant test; claims equal counts and meet the SPEC §4.6 bounds; depth does
+sets pass the transplant test; claims equal counts and meet the THEORY §4.6 bounds; depth does
 not grow with k, N or over rounds of ``iterate``; over four rounds hidden size grows
 linearly and size quadratically for ``boost``, and size at least doubles for
 ``boost_simple`` (checked on the numbers)."""

@@ -1,4 +1,4 @@
-"""The components of Equation (1.5) (Lemmas 7, 8, 9; SPEC §4.5) on one shared skeleton.
+"""The components of Equation (1.5) (Lemmas 7, 8, 9; THEORY §4.5) on one shared skeleton.
 
 Exhaustively over all short documents, for k ∈ {1, 2, 3} and every offset r, with LMs and
 distinguishers of equal and of different τ: at the end of every string n, u equals

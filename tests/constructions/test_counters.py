@@ -1,4 +1,4 @@
-"""Counters of the synchronized enumeration (Claim 1, SPEC §4.3).
+"""Counters of the synchronized enumeration (Claim 1, THEORY §4.3).
 
 Every counter node holds, at every simulated step, the closed form of Claim 1 evaluated one
 step ahead (the position of time t+1), for a range of (k, τ, r, N); the affine loop step s

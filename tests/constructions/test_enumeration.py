@@ -1,11 +1,11 @@
-"""Synchronized enumeration (Lemma 11, Claims 2–8; SPEC §4.4).
+"""Synchronized enumeration (Lemma 11, Claims 2–8; THEORY §4.4).
 
 Exhaustively over all documents of a given length, for k ∈ {1, 2, 3}, every offset r and
 several base networks (LMs and distinguishers from ``constructions.models``, τ = 1 and
 τ > 1): the output of S at every documented time t(i, n, m) equals the base network run
 directly on x_{<j}·s_n[0..m], at iτ_S it equals F(x_{≤i}); the parts (X, E, the controls,
 H1) follow their closed forms at every step; the hidden set passes the transplant test;
-claims equal counts and meet the SPEC bounds; depth does not grow with k, N, or when an
+claims equal counts and meet the THEORY bounds; depth does not grow with k, N, or when an
 enumeration network is itself enumerated."""
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def test_claims_equal_counts_and_meet_spec_bounds(base, k):
     bd = m["bounds"]
     assert S.hidden_size <= bd["hidden_size"] and S.size <= bd["size"] and S.tau <= bd["tau"]
     assert S.depth <= bd["depth"]
-    # SPEC §4.4 forms with constants independent of R, k, N
+    # THEORY §4.4 forms with constants independent of R, k, N
     assert S.size <= R.size + 2 * R.hidden_size + 2 * k + 15
     assert S.tau <= (2 ** k + 1) * k * (R.tau + 1) + 3
     assert S.size == R.size - len(R.inputs) + 1 + R.hidden_size + skeleton_count(k)

@@ -1,4 +1,4 @@
-"""Transition gadgets (Lemma 18, SPEC §4.1): exhaustive on their integer domains, random
+"""Transition gadgets (Lemma 18, THEORY §4.1): exhaustive on their integer domains, random
 beyond, in exact, float64 and Fixed arithmetic; depth constant as inputs/digits grow."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Gated LOAD/RUN/HOLD updates (Lemma 10, SPEC §4.2).
+"""Gated LOAD/RUN/HOLD updates (Lemma 10, THEORY §4.2).
 
 For random networks R and random control schedules, the augmented network's copy of every
 node of R follows, at every step, a direct Python simulation of "LOAD z_u / RUN f_u one step

@@ -1,4 +1,4 @@
-"""Distinguisher RNNs of SPEC §4.7: every network matches its definition on every window of
+"""Distinguisher RNNs of THEORY §4.7: every network matches its definition on every window of
 every document up to N = 10 (exact, and in a Fixed format), claims equal counts, hidden
 sets pass the transplant test; the definitions are checked against independent oracles."""
 
@@ -14,7 +14,7 @@ import rnnsim
 from constructions import models as M
 from tests.constructions.model_checks import assert_claims, dist_mismatches, transplant_ok
 
-pytestmark = pytest.mark.lemma("SPEC 4.7")
+pytestmark = pytest.mark.lemma("THEORY 4.7")
 
 
 def dist_cases():

@@ -1,4 +1,4 @@
-"""LM RNNs of SPEC §4.7: every network equals its exact definition on every prefix of length
+"""LM RNNs of THEORY §4.7: every network equals its exact definition on every prefix of length
 ≤ 10 (exact arithmetic), its claims equal its counts, its hidden set passes the transplant
 test; the definitions themselves are checked against independent brute force."""
 
@@ -17,7 +17,7 @@ from tests.constructions.model_checks import (
     assert_claims, lm_mismatches, rationals01, transplant_ok,
 )
 
-pytestmark = pytest.mark.lemma("SPEC 4.7")
+pytestmark = pytest.mark.lemma("THEORY 4.7")
 
 TABLE3 = [Fraction(n, 9) for n in (1, 8, 4, 5, 0, 9, 3, 7)]       # order 3, includes 0 and 1
 
@@ -53,7 +53,7 @@ def test_lm_rnn_equals_definition_on_all_prefixes_up_to_10(case):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_lm_from_rnn_recovers_a_valid_lm_equal_to_the_definition(case):
-    """proofs_checks.textdist.lm_from_rnn (SPEC §6) validates that the recovered conditionals
+    """proofs_checks.textdist.lm_from_rnn (THEORY §6) validates that the recovered conditionals
     are a language model (nonnegative, summing to 1 on every prefix) and tabulates them."""
     from proofs_checks.textdist import LM, lm_from_rnn
 

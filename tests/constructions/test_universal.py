@@ -1,4 +1,4 @@
-"""The universal graph G(size, hidden, time) (paper: Section 3, Figure 3.1; SPEC §4.8)."""
+"""The universal graph G(size, hidden, time) (paper: Section 3, Figure 3.1; THEORY §4.8)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from constructions.universal import (
 from rnnsim import Builder, all_documents, relu, simulate_all
 from rnnsim.hidden import transplant_test
 
-pytestmark = pytest.mark.lemma("SPEC 4.8")
+pytestmark = pytest.mark.lemma("THEORY 4.8")
 
 
 def _sim_exact(net, N):

@@ -1,5 +1,5 @@
 """Lemma 1 (boosted text distribution, KL gain bounds) and Lemma 2 (boosted next-token
-conditional) on random instances (SPEC §3)."""
+conditional) on random instances (THEORY §3)."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def test_boost_parameters_are_validated():
 
 
 def test_boosted_conditional_accepts_plain_callables():
-    """SPEC §6: q is any callable prefix → probabilities, d any callable (j, x) → 0/1."""
+    """THEORY §6: q is any callable prefix → probabilities, d any callable (j, x) → 0/1."""
     q = lambda prefix: (Fraction(1, 3), Fraction(2, 3))  # noqa: E731
     d = lambda j, x: int(x[j - 1] == x[j])  # noqa: E731
     ql = pboost.boosted_conditional(q, d, k=2, r=1, weight=Fraction(1, 2), N=4)

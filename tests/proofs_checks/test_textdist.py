@@ -1,4 +1,4 @@
-"""Text distributions, next-token loss and KL (SPEC §3; Lemmas 5 and 6) on random instances."""
+"""Text distributions, next-token loss and KL (THEORY §3; Lemmas 5 and 6) on random instances."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""An independent test oracle for SPEC §2.3–§2.4: a tree-walking interpreter of the RNN
-semantics written directly from the SPEC text, sharing no code with rnnsim.arith or the
+"""An independent test oracle for THEORY §2.3–§2.4: a tree-walking interpreter of the RNN
+semantics written directly from the THEORY text, sharing no code with rnnsim.arith or the
 lowering (program.py) or the reference engine.
 
 ``run(rnn, tokens, mode)`` returns ``("ok", outputs, states)`` — outputs[m-1] = v_{mτ}(o),
@@ -19,7 +19,7 @@ from rnnsim import Affine, Const, Node, Prod, Recip, ReLU
 
 
 def Q(x, f: int) -> Fraction:
-    """Truncation toward zero to a multiple of 2^-f (SPEC §2.4)."""
+    """Truncation toward zero to a multiple of 2^-f (THEORY §2.4)."""
     x = Fraction(x)
     m = math.floor(abs(x) * 2**f)
     return Fraction(m if x >= 0 else -m, 2**f)

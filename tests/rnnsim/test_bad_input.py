@@ -1,4 +1,4 @@
-"""SPEC §7 bad input: every case that applies to the core raises a clear rnnsim exception
+"""THEORY §7 bad input: every case that applies to the core raises a clear rnnsim exception
 whose message names the node (and the time, for run-time errors) and the cause. A few
 messages are asserted in full so that a change of wording is a deliberate decision."""
 
@@ -96,7 +96,7 @@ def test_hidden_set_violating_2_5a_names_both_nodes():
     with pytest.raises(NetworkError) as ei:
         b.build()
     assert ei.value.problems == [
-        "hidden node 'H.h' reads 'z' outside H ∪ I (SPEC §2.5(a)); add them to the hidden set or "
+        "hidden node 'H.h' reads 'z' outside H ∪ I (THEORY §2.5(a)); add them to the hidden set or "
         "change the transition"
     ]
 

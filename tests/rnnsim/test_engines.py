@@ -1,6 +1,6 @@
-"""The numba engine agrees with the reference engine (SPEC §2.4): bit-identical raw values
+"""The numba engine agrees with the reference engine (THEORY §2.4): bit-identical raw values
 in fixed formats, within 1e-12 relative in float64, identical run-time errors; formats it
-cannot compute exactly are refused before running (SPEC §7)."""
+cannot compute exactly are refused before running (THEORY §7)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rnnsim.engines import get_engine, select_engine
 from tests.engine_compare import assert_engine_matches_reference
 from tests.strategies import networks, networks_and_documents
 
-pytestmark = pytest.mark.lemma("SPEC 2.4")
+pytestmark = pytest.mark.lemma("THEORY 2.4")
 
 FORMATS = [Fixed(4, 8), Fixed(3, 12), Fixed(6, 20), Fixed(8, 24, "saturate"), Fixed(4, 30), Fixed(2, 5, "saturate")]
 

@@ -1,5 +1,5 @@
 """The GPU engine's generated source, tested without a GPU: the same C/CUDA source built
-with gcc (plain-C branch) must reproduce the reference (SPEC §2.4) for the straight-line
+with gcc (plain-C branch) must reproduce the reference (THEORY §2.4) for the straight-line
 and the interpreter kernels; plus structural checks of the CUDA text, and the CuPy engine
 itself where a GPU exists (marked ``gpu``)."""
 
@@ -27,7 +27,7 @@ from rnnsim.engines.kernel_plan import build_plan
 from tests.engine_compare import assert_engine_matches_reference, assert_same_values
 from tests.strategies import networks_and_documents
 
-pytestmark = pytest.mark.lemma("SPEC 2.4")
+pytestmark = pytest.mark.lemma("THEORY 2.4")
 
 GCC = shutil.which("gcc")
 needs_gcc = pytest.mark.skipif(GCC is None, reason="gcc is not installed")

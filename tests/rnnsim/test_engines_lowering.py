@@ -1,6 +1,6 @@
 """The pieces the compiled engines share, tested on CPU: exact 128-bit helpers, the
 magnitude bounds that decide whether a fixed format is exact in 64/128 bits, and the
-kernel plan's register allocation (SPEC §2.4)."""
+kernel plan's register allocation (THEORY §2.4)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rnnsim.engines.wide import add_signed_product, mul_shift_trunc, shift_trunc
 from rnnsim.program import AFFINE, PROD, RECIP, RELU
 from tests.strategies import networks
 
-pytestmark = pytest.mark.lemma("SPEC 2.4")
+pytestmark = pytest.mark.lemma("THEORY 2.4")
 
 I64 = st.integers(-(2**63) + 1, 2**63 - 1)
 

@@ -1,4 +1,4 @@
-"""Hidden node sets (SPEC §2.5): the structural check (a) and the transplant test (b)
+"""Hidden node sets (THEORY §2.5): the structural check (a) and the transplant test (b)
 detect deliberately wrong hidden sets and pass correct ones."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_transplant_detects_a_wrong_hidden_set():
     # the first document with a one makes c·z depend on the garbage in z
     assert mm.expected != mm.got and mm.m_later > mm.m
     assert "FAILED" in str(rep) and f"m = {mm.m}" in str(rep)
-    with pytest.raises(SimulationError, match=r"hidden set violates SPEC §2\.5\(b\)"):
+    with pytest.raises(SimulationError, match=r"hidden set violates THEORY §2\.5\(b\)"):
         rep.raise_if_failed()
 
 
@@ -86,7 +86,7 @@ def test_structural_check_lists_every_problem():
     rnn = memory_net()
     probs = check_structural(rnn, ["c", "o", "x", "nope"])
     assert probs == [
-        "hidden node 'o' reads 'z' outside H ∪ I (SPEC §2.5(a))",
+        "hidden node 'o' reads 'z' outside H ∪ I (THEORY §2.5(a))",
         "hidden node 'x' is an input node; H ⊆ V \\ I",
         "hidden node 'nope' is not a node of 'mem'",
     ]

@@ -1,4 +1,4 @@
-"""Saving/loading (SPEC §6: exact constants round-trip; shared subexpressions stored once)
+"""Saving/loading (THEORY §6: exact constants round-trip; shared subexpressions stored once)
 and GraphML/DOT export."""
 
 from __future__ import annotations

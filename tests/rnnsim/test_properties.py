@@ -1,4 +1,4 @@
-"""Hypothesis properties of the simulator core on random valid networks (SPEC §2.3, §2.4,
+"""Hypothesis properties of the simulator core on random valid networks (THEORY §2.3, §2.4,
 §2.5(a), §6 save/load): the reference engine against an independent tree-walking oracle
 (tests/rnnsim/oracle.py) and against Expr.evaluate, float64 against exact, fixed-point grid
 and per-operation truncation, exact save/load round trips."""

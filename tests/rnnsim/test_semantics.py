@@ -1,5 +1,5 @@
-"""The RNN model and simulator semantics (SPEC §2.1–§2.3) on hand-built networks whose
-values are known in closed form, and the expression IR / builder API (SPEC §2.2, §6)."""
+"""The RNN model and simulator semantics (THEORY §2.1–§2.3) on hand-built networks whose
+values are known in closed form, and the expression IR / builder API (THEORY §2.2, §6)."""
 
 from __future__ import annotations
 
