@@ -66,8 +66,7 @@ steps with interval arithmetic and the actual values; for the last one it uses
 |num|·err(1/den) + err(num)/den ≤ e/(m(m − e)) + e/m, a factor ≈ 1/m larger than Lemma 14
 because intervals do not know num ≤ den — a bound that is proved, not the tightest one.
 
-Checks (THEORY §5, using the simulator): (a) :func:`check_no_overflow`, (b)
-:func:`check_output_error`, (c) :func:`check_loss` (Lemma 16), (d) :func:`check_measured_bits`.
+The checks (a)–(d) of THEORY §5, which simulate, are the workflow :mod:`workflows.bits`.
 """
 
 from __future__ import annotations
@@ -77,19 +76,17 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import product
-from typing import Iterable, Mapping
-
-import numpy as np
+from typing import Mapping
 
 from rnnsim import Fixed
-from rnnsim.arith import EXACT, parse_arithmetic
+from rnnsim.arith import parse_arithmetic
 from rnnsim.expr import Affine, Const, Expr, Node, Prod, Recip, ReLU, _affine_sum
 from rnnsim.registry import realizes
 
 INF = math.inf
 _HUGE = 2 ** 80   # bounds beyond this are treated as unbounded (no fixed format holds them)
 _TINY = Fraction(1, 2 ** 300)
-_STMT = ("integer bits from value ranges, fractional bits from the error propagation bound; the Fixed run "
+STATEMENT = ("integer bits from value ranges, fractional bits from the error propagation bound; the Fixed run "
          "does not overflow, its outputs are within δ, and its loss within −log(1−δ/μ) (Lemma 16)")
 
 
@@ -597,7 +594,7 @@ def _pwl_range(items, beta, L):
     return min(vals), max(vals)
 
 
-@realizes("Lemma 12", _STMT, bound="int bits from value ranges; err_out ≤ δ; L(q̃) − L(q') ≤ −log(1 − δ/μ)")
+@realizes("Lemma 12", STATEMENT, bound="int bits from value ranges; err_out ≤ δ; L(q̃) − L(q') ≤ −log(1 − δ/μ)")
 def analyze(rnn, arithmetic=None, *, horizon: int | None = None, declared: Mapping | None = None,
             recip_floor: Mapping | None = None, input_range=None, enum_cap: int = 4096,
             widen_after: int = 60, max_steps: int = 100_000, per_time: bool = True) -> Analysis:
@@ -755,7 +752,7 @@ def lm_min_prob(lm, **kw):
     return analyze(lm, **kw).images[lm.output].lo
 
 
-@realizes("Lemma 12", _STMT)
+@realizes("Lemma 12", STATEMENT)
 def boosted_assumptions(net, mu) -> dict:
     """The relational facts of Claim 9 for a network built by ``boosting.boost``, as
     ``analyze`` keyword arguments ({"declared": …, "recip_floor": …}):
@@ -790,7 +787,7 @@ class FormatChoice:
         return self.fixed.bits
 
 
-@realizes("Lemma 12", _STMT)
+@realizes("Lemma 12", STATEMENT)
 def choose_format(rnn, delta, *, horizon: int | None = None, declared: Mapping | None = None,
                   max_frac: int = 80, **kw) -> FormatChoice:
     """The least f (and the integer bits of that analysis) with proven output error ≤ δ."""
@@ -819,81 +816,4 @@ def choose_format(rnn, delta, *, horizon: int | None = None, declared: Mapping |
     return FormatChoice(Fixed(a.claimed_int_bits, f), delta, a)
 
 
-# ---- checks (THEORY §5 (a)–(d)); they use the simulator --------------------------------------
-
-@realizes("Lemma 12", _STMT, kind="check")
-def check_no_overflow(rnn, fmt: Fixed, N: int, engine: str = "auto") -> np.ndarray:
-    """(a) run every document of length N in ``fmt`` (overflow policy "raise"); returns the
-    raw outputs. Raises FixedPointOverflow (node, time) if any node overflows."""
-    import rnnsim
-
-    fmt = Fixed(fmt.int_bits, fmt.frac_bits, "raise")
-    return rnnsim.simulate_all(rnn, N, fmt, engine)
-
-
-@realizes("Lemma 12", _STMT, kind="check")
-def check_output_error(rnn, fmt: Fixed, N: int, delta, engine: str = "auto",
-                       reference="exact") -> tuple[float, float]:
-    """(b) (max over all documents of length N of |Fixed output − exact output|, δ)."""
-    import rnnsim
-
-    got = rnnsim.simulate_all(rnn, N, Fixed(fmt.int_bits, fmt.frac_bits), engine)
-    ref_engine = "reference" if reference == "exact" else engine
-    want = rnnsim.simulate_all(rnn, N, reference, ref_engine)
-    return float(np.max(np.abs(got - want))), float(delta)
-
-
-@realizes("Lemma 16", "q' ≥ μ > 2δ, |q̃ − q'| ≤ δ ⇒ L_p(q̃) − L_p(q') ≤ −log(1 − δ/μ)", kind="check")
-def check_loss(rnn, fmt: Fixed, N: int, delta, *, p=None, engine: str = "auto",
-               reference: str = "exact") -> dict:
-    """(c) next-token loss of the quantized LM vs the exact one, against Lemma 16's bound with
-    μ = the least exact conditional (needs μ > 2δ). p defaults to the uniform distribution.
-    ``reference="float64"`` takes the unquantized LM from a float64 run (fast engines)."""
-    import rnnsim
-    from proofs_checks.bounds import lemma16
-    from proofs_checks.textdist import LM, Distribution, lm_from_rnn
-
-    exact_lm = lm_from_rnn(rnn, N, "exact", "reference") if reference == "exact" else \
-        lm_from_rnn(rnn, N, "float64", engine)
-    mu = min(min(lv.reshape(-1)) for lv in exact_lm.levels)
-    if not mu > 2 * Fraction(delta):
-        raise ValueError(f"check_loss needs μ = {mu} > 2δ = {2 * Fraction(delta)}")
-    out = rnnsim.simulate_all(rnn, N, Fixed(fmt.int_bits, fmt.frac_bits), engine)
-    b = rnn.alphabet
-    levels = [out[:: b ** (N - m - 1), m].reshape(b ** m, b).astype(np.float64) for m in range(N)]
-    q_tilde = LM(levels, b, validate=False)
-    if p is None:
-        p = Distribution(np.full(b ** N, 1.0 / b ** N), b, N)
-    diff, bound, d_meas = lemma16(p, q_tilde, exact_lm.to_float(), float(mu))
-    return {"loss_diff": diff, "bound": bound, "delta_measured": d_meas, "mu": float(mu),
-            "delta": float(delta), "bound_claimed": -math.log1p(-float(delta) / float(mu)),
-            "ok": diff <= bound + 1e-12 and d_meas <= float(delta)}
-
-
-@realizes("Lemma 12", _STMT, kind="check")
-def check_measured_bits(rnn, analysis: Analysis, tokens_list: Iterable, fmt: Fixed | None = None) -> dict:
-    """(d) max |value| per node over runs (``simulate(track_max=True)``, in ``fmt`` or exact)
-    vs the claimed bound max(|lo|, |hi|) + err and the claimed integer bits. Returns
-    {"violations": [...], "measured_bits": {node: bits}, "claimed_bits": {node: bits}}."""
-    import rnnsim
-
-    arith = "exact" if fmt is None else fmt
-    meas: dict[str, Fraction] = {}
-    for toks in tokens_list:
-        tr = rnnsim.simulate(rnn, list(toks), arith, track_max=True)
-        for n, v in tr.max_abs.items():
-            meas[n] = max(meas.get(n, 0), Fraction(v))
-    claimed = analysis.node_bits()
-    viol = []
-    for n, m in meas.items():
-        v = analysis.values[n]
-        bound = v.maxabs + (v.err if fmt is not None else 0)
-        if m > bound or int_bits_for(m) > claimed[n]:
-            viol.append(f"node {n!r}: measured max |v| = {float(m)} > claimed {float(bound)} "
-                        f"({int_bits_for(m)} vs {claimed[n]} integer bits)")
-    return {"violations": viol, "measured_bits": {n: int_bits_for(m) for n, m in meas.items()},
-            "claimed_bits": claimed, "measured_max": meas}
-
-
-__all__ = ["AV", "Analysis", "analyze", "choose_format", "boosted_assumptions", "lm_min_prob", "FormatChoice", "int_bits_for", "Unbounded",
-           "check_no_overflow", "check_output_error", "check_loss", "check_measured_bits"]
+__all__ = ["AV", "Analysis", "analyze", "choose_format", "boosted_assumptions", "lm_min_prob", "FormatChoice", "int_bits_for", "Unbounded", "STATEMENT"]

@@ -41,10 +41,10 @@ from rnnsim import Const, RNN, recip, relu
 from rnnsim.registry import realizes
 
 from .components import build_components, components_size, indicator_depth, resolve_factor
-from .counters import Schedule
 from .enumeration import SKELETON_DEPTH, copy_depth
 from .gadgets import eq, ge, le
 from .gating import gated_term
+from .schedule import Schedule
 
 BOOST_NODES = 9            # num, den, out + acc_first/acc_rest/acc_hold + fin_in/fin_out/fin_hold
 

@@ -37,10 +37,10 @@ from rnnsim import Builder, Const, Node, RNN, affine, relu
 from rnnsim.errors import NetworkError
 from rnnsim.registry import realizes
 
-from .counters import Schedule
 from .enumeration import Copies, Skeleton, copy_depth, skeleton_count
 from .gadgets import eq, exp_binary, ge, le
 from .gating import gated_term
+from .schedule import Schedule
 
 U_NODES, V_NODES, I_NODES = 4, 3, 6
 

@@ -42,13 +42,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnsim import Builder, Const, Expr, Node, RNN, affine, relu
+from rnnsim import Builder, Expr, Node, RNN, affine, relu
 from rnnsim.errors import NetworkError
 from rnnsim.registry import realizes
 
-from .counters import Schedule, add_counters
+from .counters import add_counters
 from .gadgets import eq, ge, le
 from .gating import gate_nodes, gated_term, split_gated
+from .schedule import Schedule
 
 _STMT = ("S enumerates all k-bit continuations of the anchor prefix x_<j and outputs "
          "F(x_<j·s_n[0..m]) at documented times t(i,n,m); F(x_≤i) at iτ_S")

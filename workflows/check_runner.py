@@ -1,4 +1,5 @@
-"""``rnnsim check``: every distribution-level statement of THEORY §3 on a batch of random instances.
+"""Workflow ``rnnsim check``: every distribution-level statement of THEORY §3 (Lemmas 1, 2, 4–6,
+13–16, Theorem 3, Appendix B) on a batch of random instances.
 
 Each check draws a random instance (alphabet 2–3, N ≤ 8, k ≤ 4; see
 :mod:`proofs_checks.instances`), measures the statement's two sides and returns the *slack*
@@ -23,12 +24,12 @@ from typing import Callable
 
 import numpy as np
 
-from . import advantage as adv
-from . import boost as pboost
-from . import bounds as bd
-from . import factoring as fx
-from . import textdist as td
-from .instances import random_instance
+from proofs_checks import advantage as adv
+from proofs_checks import boost as pboost
+from proofs_checks import bounds as bd
+from proofs_checks import factoring as fx
+from proofs_checks import textdist as td
+from proofs_checks.instances import random_instance
 
 __all__ = ["CHECKS", "run_checks", "main", "format_rows"]
 
