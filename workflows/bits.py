@@ -21,10 +21,11 @@ from typing import Iterable
 import numpy as np
 
 import rnnsim
-from constructions.bitsize import STATEMENT, Analysis, int_bits_for
+from constructions.bitsize import STATEMENT
 from proofs_checks.bounds import lemma16
 from proofs_checks.textdist import LM, Distribution, lm_from_rnn
 from rnnsim import Fixed
+from rnnsim.analysis import Analysis, int_bits_for
 from rnnsim.registry import realizes
 
 

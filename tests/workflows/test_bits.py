@@ -11,6 +11,7 @@ import pytest
 import rnnsim
 from constructions import bitsize, boosting, models
 from rnnsim import Fixed, all_documents
+from rnnsim.analysis import INF, analyze, int_bits_for
 from workflows import bits, demo
 
 pytestmark = pytest.mark.lemma("Lemma 12")
@@ -35,7 +36,7 @@ def test_checks_a_to_d_on_model_networks(name):
     fmt = ch.fixed
     assert ch.analysis.output_error <= delta
     if fmt.frac_bits > 0:  # least f: one bit less is not proven
-        assert bitsize.analyze(net, Fixed(62, fmt.frac_bits - 1)).output_error > delta
+        assert analyze(net, Fixed(62, fmt.frac_bits - 1)).output_error > delta
     N = 6
     bits.check_no_overflow(net, fmt, N)                               # (a)
     err, d = bits.check_output_error(net, fmt, N, delta)              # (b)
@@ -45,7 +46,7 @@ def test_checks_a_to_d_on_model_networks(name):
         assert rep["ok"] and rep["loss_diff"] <= rep["bound_claimed"] + 1e-12
     docs = [list(r) for r in all_documents(2, 5)]
     for arith in (None, fmt):                                            # (d)
-        rep = bits.check_measured_bits(net, ch.analysis if arith else bitsize.analyze(net), docs, arith)
+        rep = bits.check_measured_bits(net, ch.analysis if arith else analyze(net), docs, arith)
         assert rep["violations"] == []
         assert all(rep["measured_bits"][n] <= rep["claimed_bits"][n] for n in rep["measured_bits"])
 
@@ -78,7 +79,7 @@ def test_boosted_network_format_meets_checks_a_to_d(boosted):
     rep = bits.check_loss(net, fmt, N, delta)                          # (c) Lemma 16
     assert rep["ok"], rep
     docs = [list(r) for r in all_documents(2, N)[::9]]
-    for arith, an in ((None, bitsize.analyze(net, **assume)), (fmt, ch.analysis)):   # (d)
+    for arith, an in ((None, analyze(net, **assume)), (fmt, ch.analysis)):   # (d)
         m = bits.check_measured_bits(net, an, docs, arith)
         assert m["violations"] == []
 
@@ -88,7 +89,7 @@ def test_boosted_integer_bits_follow_claim_9(boosted):
     accumulators one bit (values ≤ 1); the ranges of the counters, digits and stored tokens
     are exact (reached by a run), so the claimed integer bits are the measured ones."""
     N, k, pr, net, mu, assume, delta, ch = boosted
-    a = bitsize.analyze(net, **assume)
+    a = analyze(net, **assume)
     bits = a.node_bits()
     for n in net.meta.get("boolean_nodes", ()):
         assert bits[n] <= 1
@@ -97,10 +98,10 @@ def test_boosted_integer_bits_follow_claim_9(boosted):
     sim = rnnsim.simulate(net, [1, 0, 1, 1, 0, 1], "exact", track_max=True)
     for n in net.select(["cnt.*", "E.*", "X.*"]):
         assert a.values[n].hi == sim.max_abs[n], n
-    assert a.claimed_int_bits == max(bitsize.int_bits_for(v) for v in sim.max_abs.values())
+    assert a.claimed_int_bits == max(int_bits_for(v) for v in sim.max_abs.values())
 
 
 def test_reciprocal_floor_is_needed_for_the_boosted_output(boosted):
     N, k, pr, net, mu, assume, delta, ch = boosted
-    no_floor = bitsize.analyze(net, Fixed(62, 30), horizon=N, declared=assume["declared"])
-    assert no_floor.output_error == bitsize.INF
+    no_floor = analyze(net, Fixed(62, 30), horizon=N, declared=assume["declared"])
+    assert no_floor.output_error == INF
