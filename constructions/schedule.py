@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rnnsim.strings import nth_string
+
 
 def slot_length(k: int, T: int) -> int:
     """P: the length of a digit slot (T RUN steps plus one LOAD/HOLD step; 3 when k = T = 1)."""
@@ -138,9 +140,8 @@ class Schedule:
         q = self.position(t + 1)
         vals = {"cnt.on": 1, "cnt.c": q.c, "cnt.d": q.d, "cnt.beta": int(q.n == self.strings),
                 "cnt.l": q.l, "cnt.p": q.p}
-        nn = q.n % self.strings
-        for m in range(self.k):
-            vals[f"E.e{m}"] = (nn >> (self.k - 1 - m)) & 1
+        for m, bit in enumerate(nth_string(q.n % self.strings, self.k)):
+            vals[f"E.e{m}"] = bit
         vals["s"] = q.s
         return vals
 

@@ -60,8 +60,7 @@ def check_loss(rnn, fmt: Fixed, N: int, delta, *, p=None, engine: str = "auto",
         raise ValueError(f"check_loss needs μ = {mu} > 2δ = {2 * Fraction(delta)}")
     out = rnnsim.simulate_all(rnn, N, Fixed(fmt.int_bits, fmt.frac_bits), engine)
     b = rnn.alphabet
-    levels = [out[:: b ** (N - m - 1), m].reshape(b ** m, b).astype(np.float64) for m in range(N)]
-    q_tilde = LM(levels, b, validate=False)
+    q_tilde = LM.from_outputs(out, b, validate=False)
     if p is None:
         p = Distribution(np.full(b ** N, 1.0 / b ** N), b, N)
     diff, bound, d_meas = lemma16(p, q_tilde, exact_lm.to_float(), float(mu))

@@ -49,6 +49,7 @@ from proofs_checks.bounds import lemma16
 from proofs_checks.textdist import LM, entropy, kl, next_token_loss
 from rnnsim import all_documents
 from rnnsim.engines import available_engines, select_engine
+from rnnsim.strings import all_strings
 
 from .bits import check_measured_bits
 
@@ -95,7 +96,7 @@ def best_markov_fit(p, order: int = 1) -> dict[tuple[int, ...], Fraction]:
             tot[c] = tot.get(c, 0) + px
             if row[i + order] == 1:
                 ones[c] = ones.get(c, 0) + px
-    ctxs = [tuple((n >> (order - 1 - i)) & 1 for i in range(order)) for n in range(2 ** order)]
+    ctxs = all_strings(order)
     return {c: (Fraction(ones.get(c, 0)) / tot[c]) if tot.get(c) else Fraction(1, 2) for c in ctxs}
 
 
@@ -103,8 +104,7 @@ def best_patterns(p, q, k: int) -> list[tuple[int, ...]]:
     """P = {w ∈ Σ^k : Σ_j (E_{x<j∼p} q(w | x<j) − p(window_j = w)) > 0}: the window-only
     distinguisher with the largest advantage (each pattern contributes its own term)."""
     out = []
-    for n in range(2 ** k):
-        w = tuple((n >> (k - 1 - i)) & 1 for i in range(k))
+    for w in all_strings(k):
         a = advantage(p, q, lambda j, x, w=w: int(tuple(x[j - 1:j - 1 + k]) == w), k=k)
         if a.alpha > 0:
             out.append(w)
@@ -166,24 +166,6 @@ class Result:
             self.failures.append(f"{quantity}: {_fmt(value)} violates {bound}")
 
 
-def _lm_from_outputs(out: np.ndarray, N: int):
-    """The LM an LM RNN computes, from its outputs on all documents (THEORY §2.6)."""
-    levels = [out[:: 2 ** (N - m - 1), m].reshape(2 ** m, 2).astype(np.float64) for m in range(N)]
-    return LM(levels, 2, tol=1e-9)
-
-
-def _expected_outputs(lm, N: int) -> np.ndarray:
-    """(2^N, N): column m−1 = q(x_m | x_<m) for every document, from an LM table."""
-    docs = all_documents(2, N)
-    out = np.empty(docs.shape, dtype=np.float64)
-    for m in range(N):
-        idx = np.zeros(len(docs), dtype=np.int64)
-        for t in range(m):
-            idx = idx * 2 + docs[:, t]
-        out[:, m] = np.asarray(lm.levels[m], dtype=np.float64)[idx, docs[:, m]]
-    return out
-
-
 def fastest_engine(engine: str = "auto") -> str:
     """``auto`` → the compiled CPU engine when it is available here (the core's ``auto``
     prefers the reference engine for small jobs; the exhaustive check is not small for it)."""
@@ -208,7 +190,7 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     eta = float(alpha)
     S_r, n_r = adv.S[r], adv.n[r]
     # the networks compute p's model q and d (checked, cheap)
-    q_rnn = _lm_from_outputs(rnnsim.simulate_all(pr.lm_net, N, "float64", engine=engine), N)
+    q_rnn = LM.from_outputs(rnnsim.simulate_all(pr.lm_net, N, "float64", engine=engine), 2, tol=1e-9)
     q_err = max(float(np.max(np.abs(a - np.asarray(b, dtype=np.float64))))
                 for a, b in zip(q_rnn.levels, pr.q.levels))
     t_build = time.perf_counter()
@@ -216,9 +198,9 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     t_sim = time.perf_counter()
     out = rnnsim.simulate_all(boosted, N, "float64", engine=engine)
     t_check = time.perf_counter()
-    want = _expected_outputs(pboost.boosted_conditional(pr.q, pr.d, k=k, r=r, eta=eta, N=N).table(), N)
+    want = pboost.boosted_conditional(pr.q, pr.d, k=k, r=r, eta=eta, N=N).table().to_float().outputs()
     err = float(np.max(np.abs(out - want)))
-    q_boost = _lm_from_outputs(out, N)
+    q_boost = LM.from_outputs(out, 2, tol=1e-9)
     loss_q, loss_b = next_token_loss(pr.p, pr.q), next_token_loss(pr.p, q_boost)
     kl_q, kl_b = kl(pr.p, pr.q), kl(pr.p, q_boost)
     gain = kl_q - kl_b
@@ -333,9 +315,8 @@ def _bit_rows(res: Result, pr: Problem, net, out: np.ndarray, q_boost, delta: Fr
     err = float(np.max(np.abs(fixed_out - out)))
     res.add("(b) max |q̃ − q'| on all 2^N documents (vs float64)", err, f"≤ δ", err <= float(delta),
             key="fixed_max_error")
-    levels = [fixed_out[:: 2 ** (N - m - 1), m].reshape(2 ** m, 2).astype(np.float64) for m in range(N)]
     mu_b = min(float(np.min(lv)) for lv in q_boost.levels)
-    diff, bound, _ = lemma16(pr.p, LM(levels, 2, validate=False), q_boost, mu_b)
+    diff, bound, _ = lemma16(pr.p, LM.from_outputs(fixed_out, 2, validate=False), q_boost, mu_b)
     claimed = -math.log1p(-float(delta) / mu_b)
     res.add("(c) L_p(q̃) − L_p(q') (Lemma 16, μ' = min q')", diff, f"≤ −log(1 − δ/μ') = {_fmt(claimed)}",
             diff <= claimed + 1e-12, key="fixed_loss_diff")
