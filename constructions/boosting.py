@@ -44,7 +44,6 @@ from .components import build_components, components_size, indicator_depth, reso
 from .enumeration import SKELETON_DEPTH, copy_depth
 from .gadgets import eq, ge, le
 from .gating import gated_term
-from .schedule import Schedule
 
 BOOST_NODES = 9            # num, den, out + acc_first/acc_rest/acc_hold + fin_in/fin_out/fin_hold
 
@@ -145,9 +144,4 @@ def iterate(lm: RNN, dists, *, k: int, rs, etas=None, N: int, factors=None, simp
     return out
 
 
-def schedule(rnn: RNN) -> Schedule:
-    """The enumeration schedule of a boosted network (τ', t(i, n, m), t_U(i, n), …)."""
-    return Schedule.from_meta(dict(rnn.meta))
-
-
-__all__ = ["boost", "boost_simple", "iterate", "schedule", "BOOST_NODES"]
+__all__ = ["boost", "boost_simple", "iterate", "BOOST_NODES"]

@@ -251,10 +251,6 @@ def synchronized_enumeration(R: RNN, k: int, r: int, N: int | None = None, *, fu
     })
 
 
-def schedule_of(rnn: RNN) -> Schedule:
-    """The Schedule recorded in a network built here (for t(i, n, m), τ_S, …)."""
-    return Schedule.from_meta(dict(rnn.meta))
-
 
 __all__ = ["Skeleton", "Copies", "synchronized_enumeration", "enumeration_claims",
-           "enumeration_bounds", "copy_depth", "control_values", "skeleton_count", "schedule_of"]
+           "enumeration_bounds", "copy_depth", "control_values", "skeleton_count"]

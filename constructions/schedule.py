@@ -155,6 +155,12 @@ class Schedule:
         return cls(s["k"], s["T"], s["r"], s["N"], tuple(s.get("taus", ())))
 
 
+def schedule_of(rnn) -> Schedule:
+    """The Schedule recorded in a network built on the enumeration skeleton (enumeration,
+    components, boost): τ_S, t(i, n, m), t_U(i, n), …"""
+    return Schedule.from_meta(dict(rnn.meta))
+
+
 def output_times(sched_meta: dict, N: int) -> list[int]:
     """Every t(i, n, m) of THEORY §4.4 for i ≤ N (and iτ_S), from a schedule's meta."""
     s = Schedule.from_meta(sched_meta)
@@ -182,4 +188,4 @@ def schedule_table(sched_meta: dict, N: int) -> list[dict]:
     return rows
 
 
-__all__ = ["Schedule", "Position", "slot_length", "last_block_end", "output_times", "schedule_table"]
+__all__ = ["Schedule", "Position", "slot_length", "last_block_end", "schedule_of", "output_times", "schedule_table"]

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import chain
 
 import numpy as np
 
@@ -75,6 +76,18 @@ def _flog(v) -> float:
     return math.log(v)
 
 
+def _sum_over_support(ps, qs, term) -> float:
+    """math.fsum of term(p, q) over the pairs with p > 0; +inf as soon as such a q is ≤ 0
+    (q gives probability 0 to something p can produce)."""
+    terms = []
+    for px, qx in zip(ps, qs):
+        if px > 0:
+            if qx <= 0:
+                return math.inf
+            terms.append(term(px, qx))
+    return math.fsum(terms)
+
+
 def entropy(p) -> float:
     """H(p) = −Σ_x p(x) log p(x) (natural log)."""
     p = as_distribution(p)
@@ -84,42 +97,22 @@ def entropy(p) -> float:
 def neg_log_likelihood(p, q) -> float:
     """−E_{x∼p} log q(x) from whole-document probabilities (Lemma 5 right side)."""
     p, q = _pair(p, q)
-    qt = q.text()
-    terms = []
-    for px, qx in zip(p.probs, qt):
-        if px > 0:
-            if qx <= 0:
-                return math.inf
-            terms.append(-float(px) * _flog(qx))
-    return math.fsum(terms)
+    return _sum_over_support(p.probs, q.text(), lambda px, qx: -float(px) * _flog(qx))
 
 
 def next_token_loss(p, q) -> float:
     """L_p(q) = −(1/N)·Σ_{m<N} Σ_{z∈Σ^{m+1}} p(z)·log q(z_{m+1}|z_{≤m}) (from conditionals)."""
     p, q = _pair(p, q)
-    terms = []
-    for m in range(p.N):
-        pm = p.marginal(m + 1)
-        qc = q.levels[m].reshape(-1)
-        for pz, qz in zip(pm, qc):
-            if pz > 0:
-                if qz <= 0:
-                    return math.inf
-                terms.append(-float(pz) * _flog(qz))
-    return math.fsum(terms) / p.N
+    ps = chain.from_iterable(p.marginal(m + 1) for m in range(p.N))
+    qs = chain.from_iterable(q.levels[m].reshape(-1) for m in range(p.N))
+    return _sum_over_support(ps, qs, lambda pz, qz: -float(pz) * _flog(qz)) / p.N
 
 
 def kl(p, q) -> float:
     """KL(p‖q) = Σ_x p(x)·log(p(x)/q(x)) over whole documents."""
     p = as_distribution(p)
     qt = q.probs if isinstance(q, Distribution) else as_lm(q, p.b, p.N).text()
-    terms = []
-    for px, qx in zip(p.probs, qt):
-        if px > 0:
-            if qx <= 0:
-                return math.inf
-            terms.append(float(px) * (_flog(px) - _flog(qx)))
-    return math.fsum(terms)
+    return _sum_over_support(p.probs, qt, lambda px, qx: float(px) * (_flog(px) - _flog(qx)))
 
 
 def _common_denominator(p: Distribution, limit: int) -> int:

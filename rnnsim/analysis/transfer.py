@@ -147,8 +147,12 @@ class Transfer(JointStates):
         return err if on_grid else err + self.ulp
 
     def _plain(self, e: Affine, env, memo):
-        lo = hi = e.const
-        for t, w in e.terms:
+        return self._interval_sum(e.terms, e.const, env, memo)
+
+    def _interval_sum(self, terms, const, env, memo):
+        """Range of Σ w·t + const by interval arithmetic, term by term."""
+        lo = hi = const
+        for t, w in terms:
             a = self.eval(t, env, memo)
             x, y = mul(w, a.lo), mul(w, a.hi)
             lo, hi = lo + min(x, y), hi + max(x, y)
@@ -178,14 +182,11 @@ class Transfer(JointStates):
                 rest = []
         lo = hi = e.const
         for key, items in groups.items():
-            L = self._plain(Affine(tuple(key), 0), env, memo) if key else (0, 0)
+            L = self._interval_sum(key, 0, env, memo) if key else (0, 0)
             glo, ghi = _pwl_range(items, slope[key], L)
             lo, hi = lo + glo, hi + ghi
-        for t, w in rest:
-            a = self.eval(t, env, memo)
-            x, y = mul(w, a.lo), mul(w, a.hi)
-            lo, hi = lo + min(x, y), hi + max(x, y)
-        return lo, hi
+        rlo, rhi = self._interval_sum(rest, 0, env, memo)
+        return lo + rlo, hi + rhi
 
     def _case_split(self, e: Affine, env, memo):
         """Hull over the feasible assignments of the exact 0/1 factors of Prod terms."""

@@ -24,7 +24,8 @@ import rnnsim
 from rnnsim import Affine, Const, Node, Prod, Recip, ReLU
 from rnnsim.hidden import transplant_test
 from constructions import models
-from constructions.boosting import boost, boost_simple, iterate, schedule
+from constructions.boosting import boost, boost_simple, iterate
+from constructions.schedule import schedule_of
 from proofs_checks import boost as pboost
 from proofs_checks import textdist
 from tests.constructions.test_components import PAIR_NAMES, pairs
@@ -218,7 +219,7 @@ def test_only_spec_operations_are_used():
 def test_schedule_is_exposed():
     lm, dist = pairs(2)["markov2+parity_tau3"]
     B = boost(lm, dist, k=2, r=1, N=5, factor=W)
-    s = schedule(B)
+    s = schedule_of(B)
     assert s.tau_S == B.tau and s.k == 2 and s.t_out(1, 0, 0) == s.P
 
 
