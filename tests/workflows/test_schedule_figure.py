@@ -13,7 +13,7 @@ import pytest
 
 from rnnsim import Builder, Node
 from constructions import enumeration, gating, models
-from tests.constructions.test_gating import schedule_control
+from tests.constructions.controls import schedule_control
 from workflows import schedule_figure as schedule
 
 pytestmark = pytest.mark.lemma("Lemma 10", "Lemma 11")
