@@ -7,7 +7,8 @@ resolved against the module's package, and every ``importlib.import_module("…"
 ``__import__("…")`` call with a literal name. Forbidden: the core importing constructions,
 proofs_checks or workflows; constructions importing proofs_checks or workflows;
 proofs_checks importing constructions or workflows. The core may name a workflow module
-only as a string in ``rnnsim/cli.py`` (lazy dispatch); no other core string names a module
+only as a string in ``rnnsim/cli.py`` and import it from there only by that string
+(``importlib.import_module("workflows.…")``, lazy dispatch); no other core string names a module
 of a higher layer (the one exemption, ``rnnsim.registry.LEMMA_MODULES``, is the mechanism
 that is being replaced by a lemma table collected without the core naming modules).
 """
@@ -42,13 +43,15 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
-def imported_modules(tree: ast.AST, modname: str, is_package: bool) -> list[tuple[int, str]]:
-    """(line, absolute module name) of every import in ``tree``, at any depth."""
+def imported_modules(tree: ast.AST, modname: str, is_package: bool, *, dynamic: bool = False) -> list:
+    """(line, absolute module name) of every import in ``tree``, at any depth; with
+    ``dynamic=True``, (line, name, by_name) where by_name marks an ``import_module`` /
+    ``__import__`` call with a literal name."""
     package = modname if is_package else modname.rpartition(".")[0]
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
+            out += [(node.lineno, a.name, False) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -56,16 +59,16 @@ def imported_modules(tree: ast.AST, modname: str, is_package: bool) -> list[tupl
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
-            out.append((node.lineno, mod))
+            out.append((node.lineno, mod, False))
             if not node.module:  # from . import x, y: each name may be a submodule
-                out += [(node.lineno, f"{mod}.{a.name}") for a in node.names]
+                out += [(node.lineno, f"{mod}.{a.name}", False) for a in node.names]
         elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
                 and isinstance(node.args[0].value, str):
             f = node.func
             name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
             if name in ("import_module", "__import__"):
-                out.append((node.lineno, node.args[0].value))
-    return out
+                out.append((node.lineno, node.args[0].value, True))
+    return out if dynamic else [(line, mod) for line, mod, _ in out]
 
 
 def _exempt_strings(tree: ast.AST, names: set[str]) -> set[int]:
@@ -86,13 +89,13 @@ def violations(root: Path) -> list[str]:
             rel = path.relative_to(root).as_posix()
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
             mod = module_name(path, root)
-            for line, target in imported_modules(tree, mod, path.name == "__init__.py"):
+            allowed = STRING_ALLOWED.get(rel, set())
+            for line, target, by_name in imported_modules(tree, mod, path.name == "__init__.py", dynamic=True):
                 top = target.split(".")[0]
-                if top in FORBIDDEN[pkg]:
+                if top in FORBIDDEN[pkg] and not (by_name and top in allowed):
                     found.append(f"{rel}:{line}: {pkg} imports {target}")
             if pkg != "rnnsim":
                 continue
-            allowed = STRING_ALLOWED.get(rel, set())
             exempt = _exempt_strings(tree, STRING_EXEMPT_ASSIGNMENTS.get(rel, set()))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in exempt \
@@ -136,7 +139,15 @@ def test_the_checker_catches_synthetic_violations_in_every_form(tmp_path):
             """,
         "rnnsim/c.py": "import importlib\nM = importlib.import_module('workflows.demo')\n",
         "rnnsim/d.py": "TABLE = ('constructions.gadgets',)\n",
-        "rnnsim/cli.py": "_D = {'demo': ('workflows.demo', ''), 'x': ('proofs_checks.bounds', '')}\n",
+        "rnnsim/cli.py": """
+            import importlib
+            _D = {'demo': ('workflows.demo', ''), 'x': ('proofs_checks.bounds', '')}
+            def lemmas():
+                return importlib.import_module('workflows.lemmas')     # allowed: by name
+            def other():
+                from workflows import demo                             # a static import is not
+                return importlib.import_module('constructions.models'), demo
+            """,
         "constructions/e.py": "from proofs_checks import bounds\n",
         "constructions/f.py": "def g():\n    import workflows.bits\n",
         "proofs_checks/g.py": "x = __import__('constructions')\n",
@@ -151,7 +162,10 @@ def test_the_checker_catches_synthetic_violations_in_every_form(tmp_path):
         "rnnsim/a.py:1: rnnsim imports constructions.models",
         "rnnsim/c.py:2: rnnsim imports workflows.demo",
         "rnnsim/c.py:2: core names module 'workflows.demo'",
-        "rnnsim/cli.py:1: core names module 'proofs_checks.bounds'",
+        "rnnsim/cli.py:3: core names module 'proofs_checks.bounds'",
+        "rnnsim/cli.py:7: rnnsim imports workflows",
+        "rnnsim/cli.py:8: rnnsim imports constructions.models",
+        "rnnsim/cli.py:8: core names module 'constructions.models'",
         "rnnsim/d.py:1: core names module 'constructions.gadgets'",
         "rnnsim/sub/b.py:3: rnnsim imports proofs_checks.textdist",
     ]
