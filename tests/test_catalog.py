@@ -55,15 +55,12 @@ def test_declared_hidden_set_passes_structural_and_transplant_checks(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_claims_equal_built_counts_and_only_spec_operations_are_used(name):
     rnn = build(name)
-    meta = rnn.meta
-    if "claimed_size" in meta:
-        assert meta["claimed_size"] == rnn.size
-    if "claimed_hidden_size" in meta:
-        assert meta["claimed_hidden_size"] == rnn.hidden_size
-    if "claimed_tau" in meta:
-        assert meta["claimed_tau"] == rnn.tau
-    if "claimed_depth" in meta:
-        assert meta["claimed_depth"] >= rnn.depth
+    c = rnn.claims
+    if c is not None:
+        assert c.size == rnn.size
+        assert c.hidden_size == rnn.hidden_size
+        assert c.tau == rnn.tau
+        assert c.depth >= rnn.depth
     assert set(rnn.kind_counts()) <= set(OPNAMES.values()) | {"copy"}
     assert all(isinstance(v, (int, np.integer)) for v in rnn.kind_counts().values())
 

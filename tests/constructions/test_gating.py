@@ -106,7 +106,7 @@ def test_regating_merges_controls_and_keeps_lemma10_semantics(case, data):
     # the first round's controls are declared Boolean (merging relies on it): load them with
     # 0/1 — the second control's own run/load node, which is 0/1 at a LOAD step; other nodes
     # get a non-constant source (constant sources are covered by the test below)
-    bools = set(aug1.meta["boolean_nodes"])
+    bools = set(aug1.boolean_nodes)
     src2 = {u: (Node(data.draw(st.sampled_from(["load", "run"]))) if u in bools else
                 data.draw(rationals(-2, 2, nonzero=True)) * Node("c") + data.draw(rationals()))
             for u in aug1.nodes if u not in aug1.inputs}
