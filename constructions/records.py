@@ -203,6 +203,9 @@ class Universal(Record):
     weights: tuple
 
 
+MODEL_RECORDS = (UniformLM, MarkovLM, PFALM, MotifAutomatonLM, PatternDistinguisher, MotifDistinguisher,
+                 ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher)
+
 KINDS: dict[str, type] = {c.kind: c for c in (
     UniformLM, MarkovLM, PFALM, MotifAutomatonLM, PatternDistinguisher, MotifDistinguisher,
     ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher, Nodes, Gated, Counters,
@@ -294,7 +297,7 @@ def _required(cls, name: str) -> bool:
     return f.default is MISSING and f.default_factory is MISSING
 
 
-__all__ = ["Record", "record_of", "record_or_none", "schedule_of", "schedule_or_none", "KINDS",
+__all__ = ["Record", "record_of", "record_or_none", "schedule_of", "schedule_or_none", "KINDS", "MODEL_RECORDS",
            "UniformLM", "MarkovLM", "PFALM", "MotifAutomatonLM", "PatternDistinguisher",
            "MotifDistinguisher", "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher",
            "Nodes", "Gated", "Counters", "Enumeration", "Components", "Boost", "Universal"]

@@ -28,7 +28,7 @@ from constructions.boosting import boost, boost_simple, iterate
 from constructions.records import schedule_of
 from proofs_checks import boost as pboost
 from proofs_checks import textdist
-from tests.constructions.test_components import PAIR_NAMES, pairs
+from tests.constructions.pairs import PAIR_NAMES, pairs
 
 pytestmark = pytest.mark.lemma("Lemma 3")
 
@@ -287,3 +287,17 @@ def test_iterate_rejects_mismatched_arguments():
         iterate(lm, dists, k=2, rs=[1], factors=[W, W], N=5)
     with pytest.raises(ValueError, match="exactly one"):
         iterate(lm, dists, k=2, rs=[1, 1], N=5)
+
+
+def test_round_two_hidden_set_holds_for_garbage_that_respects_the_boolean_declarations():
+    """In round 2 the copy H2 of R's hidden set is outside H; its Boolean nodes are merged
+    into AND(c, run) = ReLU(c + run − 1), which is 0 at a LOAD step only if c ≤ 1. So the
+    hidden set passes the transplant test when Boolean nodes get 0/1 garbage (what they can
+    hold) and fails when the declaration is dropped and they may get 5."""
+    lm, _ = _round_inputs(1, 0)
+    dists = [models.pattern_distinguisher(1, ["1"]), models.parity_distinguisher(1)]
+    B2 = iterate(lm, dists, k=1, rs=[1, 1], factors=[Fr(1, 2), Fr(3, 4)], N=3)[-1]
+    docs = [(0, 0, 0), (1, 0, 1), (0, 1, 1)]
+    assert transplant_test(B2, docs, seed=3, garbage=3).ok
+    undeclared = B2.replace(boolean_nodes=())
+    assert not transplant_test(undeclared, docs, seed=3, garbage=3).ok

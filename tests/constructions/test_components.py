@@ -22,26 +22,13 @@ from constructions.components import (
     block_indicators, components, distinguisher_exp, k_token_probability,
 )
 from constructions.records import record_of, schedule_of
+from tests.constructions.pairs import PAIR_NAMES, pairs
 
 pytestmark = pytest.mark.lemma("Lemma 7", "Lemma 8", "Lemma 9")
 
 F = Fr(1, 3)   # e^{-η}, exact
 
 
-def pairs(k):
-    """(LM, distinguisher with window k) pairs: equal and different periods."""
-    pats = sorted({format(1, f"0{k}b"), format(2 ** k - 2 if k > 1 else 1, f"0{k}b")})
-    return {
-        "markov2+parity_tau3": (models.markov_lm(2, [Fr(1, 3), Fr(1, 2), Fr(3, 4), Fr(1, 5)]),
-                                models.parity_distinguisher(k, tau=3)),
-        "markov1_tau2+pattern": (models.markov_lm(1, [Fr(1, 4), Fr(2, 3)], tau=2),
-                                 models.pattern_distinguisher(k, pats)),
-        "pfa+repeat": (models.motif_automaton_lm("11", "avoid", noise=Fr(1, 5)),
-                       models.repeat_distinguisher(k)),
-    }
-
-
-PAIR_NAMES = sorted(pairs(2))
 
 
 def bits(n, k):
