@@ -116,12 +116,6 @@ class Schedule:
         """Whether the stored state H1 moves on during loop i (i < r, or the block ends at i)."""
         return i < self.r or self.ell(i) == self.k - 1
 
-    def in_block(self, i: int) -> bool:
-        """r ≤ i ≤ L: i lies in a complete block (needs N)."""
-        if self.N is None:
-            raise ConstructionError("in_block needs the document length N: build the Schedule with N=")
-        return self.r <= i <= self.L
-
     def position(self, t: int) -> Position:
         i, s = t // self.tau_S + 1, t % self.tau_S
         g = s // self.P

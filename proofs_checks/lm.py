@@ -27,10 +27,6 @@ from rnnsim.strings import by_prefix, nth_string, prefix_index
 
 # ----------------------------------------------------------------------------- helpers
 
-def is_exact_array(a: np.ndarray) -> bool:
-    return a.dtype == object
-
-
 def _to_exact_array(a) -> np.ndarray:
     a = np.asarray(a)
     out = np.empty(a.shape, dtype=object)
@@ -169,12 +165,6 @@ class LM:
     # --- derived quantities
     def to_float(self) -> "LM":
         return self if not self.exact else LM([_to_float_array(lv) for lv in self.levels], self.b, validate=False)
-
-    def to_exact(self) -> "LM":
-        """Exact copy; float entries become the exact binary rationals they denote."""
-        if self.exact:
-            return self
-        return LM([_to_exact_array(lv) for lv in self.levels], self.b, validate=False)
 
     def marginal(self, m: int) -> np.ndarray:
         """q(x_{≤m}) for every x ∈ Σ^m (vector of length b**m)."""
@@ -329,5 +319,4 @@ def text_distribution(q, b: int | None = None, N: int | None = None) -> np.ndarr
     return q.text()
 
 
-__all__ = ["LM", "Distribution", "NotALanguageModel", "as_distribution", "as_lm", "text_distribution",
-           "is_exact_array"]
+__all__ = ["LM", "Distribution", "NotALanguageModel", "as_distribution", "as_lm", "text_distribution"]

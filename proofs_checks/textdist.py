@@ -52,14 +52,14 @@ from rnnsim.strings import prefix_index
 
 from .lm import (  # noqa: F401 - the LM/Distribution API is part of this module's public API
     LM, Distribution, NotALanguageModel, _validate_conditionals, as_distribution, as_lm,
-    is_exact_array, text_distribution,
+    text_distribution,
 )
 
 __all__ = [
     "LM", "Distribution", "NotALanguageModel", "text_distribution", "as_distribution", "as_lm",
     "entropy", "next_token_loss", "kl", "neg_log_likelihood", "lemma5_exact", "lemma6_exact",
     "check_lemma5", "check_lemma6", "random_lm", "random_distribution", "lm_from_rnn",
-    "prefix_index", "is_exact_array",
+    "prefix_index",
 ]
 
 

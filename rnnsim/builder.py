@@ -120,15 +120,6 @@ class Builder:
         except KeyError:
             raise NetworkError(f"node {name!r} has no transition yet") from None
 
-    def set_init(self, node, value) -> None:
-        name = _name(node)
-        if name not in self._names or name in self._inputs:
-            raise NetworkError(f"set_init: {name!r} is not a declared non-input node")
-        self._init[name] = exact(value, where=f"initial value of node {name!r}")
-
-    def init_of(self, node):
-        return self._init[_name(node)]
-
     def boolean(self, *nodes) -> None:
         """Declare declared non-input nodes Boolean (they only ever hold 0 or 1)."""
         for n in nodes:
@@ -136,9 +127,6 @@ class Builder:
             if name not in self._names or name in self._inputs:
                 raise NetworkError(f"boolean: {name!r} is not a declared non-input node of {self.name!r}")
             self._boolean[name] = None
-
-    def is_boolean(self, node) -> bool:
-        return _name(node) in self._boolean
 
     @property
     def boolean_nodes(self) -> tuple[str, ...]:
@@ -156,17 +144,6 @@ class Builder:
                 self.hidden(*items)
             else:
                 self._hidden[_name(n)] = None
-
-    def has(self, name: str) -> bool:
-        return name in self._names
-
-    @property
-    def node_names(self) -> tuple[str, ...]:
-        return tuple(self._nodes)
-
-    @property
-    def hidden_names(self) -> tuple[str, ...]:
-        return tuple(self._hidden)
 
     # ---- composition ---------------------------------------------------------------------
     def embed(

@@ -250,13 +250,4 @@ _GRAPH_FIELDS = frozenset({"nodes", "inputs", "output", "hidden", "tau", "transi
                            "alphabet", "input_encoding"})
 
 
-def __getattr__(name):
-    # ``rnnsim.network.Builder`` keeps working; the builder's home is :mod:`rnnsim.builder`
-    if name == "Builder":
-        from .builder import Builder
-
-        return Builder
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["RNN", "Builder"]
+__all__ = ["RNN"]

@@ -71,10 +71,6 @@ class Recorded:
     schedule: Schedule | None = None                     # the enumeration's schedule, if any
     outputs: list[int] = field(default_factory=list)    # output times t(i, n, m) in range
 
-    @property
-    def times(self) -> range:
-        return range(self.t0, self.t0 + self.actions.shape[1])
-
     def row(self, group: str) -> str:
         """The group's actions as a string of L/R/H (handy in tests and terminals)."""
         return "".join(ACTIONS[a][0] for a in self.actions[self.groups.index(group)])

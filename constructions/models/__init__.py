@@ -26,13 +26,13 @@ from .dist import (  # noqa: F401
 )
 from .lm import (  # noqa: F401
     PFA, kmp_delta, markov_lm, markov_q, markov_table, motif_automaton_lm, motif_automaton_q,
-    motif_pfa, pfa_lm, pfa_q, uniform_lm, uniform_q,
+    motif_pfa, pfa_lm, uniform_lm, uniform_q,
 )
 from .registry import exact_definition  # noqa: F401
 
 
 __all__ = [
-    "uniform_lm", "uniform_q", "markov_lm", "markov_q", "markov_table", "PFA", "pfa_lm", "pfa_q",
+    "uniform_lm", "uniform_q", "markov_lm", "markov_q", "markov_table", "PFA", "pfa_lm",
     "kmp_delta", "motif_pfa", "motif_automaton_lm", "motif_automaton_q",
     "pattern_distinguisher", "pattern_d", "motif_distinguisher", "motif_d",
     "parity_distinguisher", "parity_d", "repeat_distinguisher", "repeat_d",

@@ -98,10 +98,6 @@ def check_k(k) -> int:
     return k
 
 
-def frac_str(p: Fraction) -> str:
-    return str(Fraction(p))
-
-
 def bits_of(s, k: int | None = None, what: str = "pattern") -> tuple[int, ...]:
     """A binary string given as '0101', a sequence of 0/1 or an int-tuple → tuple of bits."""
     try:

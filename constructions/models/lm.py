@@ -225,11 +225,6 @@ class PFA:
         return records.PFALM(self.delta, self.emit, self.start)
 
 
-def pfa_q(pfa: PFA):
-    """The LM of a PFA: q(σ | prefix) = emit[state after prefix][σ]."""
-    return pfa
-
-
 @realizes("THEORY 4.7", _LM, bound="PFA with n states: size n+2+[τ>1], hidden n+[τ>1]")
 def pfa_lm(pfa: PFA, *, tau: int = 1, name: str = "pfa", record: records.Record | None = None):
     """The LM RNN of a PFA (``record``: what to record instead of the PFA's own parameters)."""
@@ -350,4 +345,4 @@ def motif_automaton_lm(motif, mode: str = "avoid", *, p=Fraction(3, 4), N: int |
 
 
 __all__ = ["uniform_lm", "uniform_q", "markov_lm", "markov_q", "markov_table", "PFA", "pfa_lm",
-           "pfa_q", "kmp_delta", "motif_pfa", "motif_automaton_lm", "motif_automaton_q"]
+           "kmp_delta", "motif_pfa", "motif_automaton_lm", "motif_automaton_q"]
