@@ -104,6 +104,8 @@ class Skeleton:
             b.update(xm, gated_term([self.wr.name], body) + gated_term([self.nwr.name], xm))
             self.X.append(xm)
         # ---- the fed digit (Claim 3): bit d of the string in phase A, X_d in the final phase
+        # (in the final phase the digits e_m are 0 already, n mod 2^k = 0; the −β below makes
+        # the string term vanish there without relying on that)
         feed = b.node("E.feed", init=0, hidden=True)
         terms = []
         for m in range(k):
