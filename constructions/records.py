@@ -163,13 +163,16 @@ class Components(Record):
     "Lemmas 7–9"); ``factor`` = e^{−η} when V is present."""
 
     kind: ClassVar[str] = "components"
-    statement: ClassVar[str] = "Lemmas 7–9"
     lemma: str
     schedule: Schedule
     factor: Fraction | None
     nodes: Nodes
     lm: Record | None
     dist: Record | None
+
+    @property
+    def statement(self) -> str:
+        return self.lemma
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,6 @@ class Boost(Record):
     window k, offset r, document length N."""
 
     kind: ClassVar[str] = "boost"
-    statement: ClassVar[str] = "Lemma 3"
     schedule: Schedule
     factor: Fraction
     k: int
@@ -189,6 +191,10 @@ class Boost(Record):
     nodes: Nodes
     lm: Record | None
     dist: Record | None
+
+    @property
+    def statement(self) -> str:
+        return "Section 2.1" if self.simple else "Lemma 3"
 
 
 @dataclass(frozen=True)
