@@ -7,6 +7,8 @@ structurally,
   * every transition has depth ≤ d and at most c elementary functions (Definition 3's
     "composition of a constant number of elementary functions"; c = None: not bounded);
   * every hidden node reads only hidden nodes and the input (THEORY §2.5(a));
+  * the output is a non-hidden node, or (when R's output is hidden) a non-hidden slot is
+    left to compute it again — the universal graph's output is its last non-hidden node;
 and, semantically, resetting every non-hidden node to its initial value at each token
 boundary (after the output at mτ is read, before the step mτ → mτ+1) changes no output —
 the reset the universal graph performs (Section 3), i.e. a transplant test of THEORY §2.5(b)
@@ -89,6 +91,11 @@ class SizeClass:
             ops = network_ops(rnn)
             if ops > self.ops:
                 out.append(f"elementary functions per transition {ops} > {self.ops}")
+        others = _non_hidden(rnn)
+        if rnn.output in rnn.hidden and others and others + 1 > self.stateless:
+            out.append(f"the output {rnn.output!r} is hidden and all {self.stateless} non-hidden slots are taken "
+                       f"by the other nodes: the class's output is its last non-hidden node, so it needs "
+                       f"size ≥ {rnn.size + 1}")
         out += hidden_set_problems(list(rnn.hidden), rnn.nodes, rnn.inputs, rnn.in_neighbours, network=rnn.name)
         return out
 
@@ -119,9 +126,14 @@ class SizeClass:
         claims when it has them (``claims=True``), else measured; ops measured (builders do
         not claim it)."""
         c = rnn.claims if claims else None
+        extra = int(rnn.output in rnn.hidden and _non_hidden(rnn) > 0)   # the output slot is non-hidden
         if c is not None:
-            return cls(c.size, c.hidden_size, c.tau, c.depth, network_ops(rnn), rnn.alphabet)
-        return cls(rnn.size, rnn.hidden_size, rnn.tau, rnn.depth, network_ops(rnn), rnn.alphabet)
+            return cls(c.size + extra, c.hidden_size, c.tau, c.depth, network_ops(rnn), rnn.alphabet)
+        return cls(rnn.size + extra, rnn.hidden_size, rnn.tau, rnn.depth, network_ops(rnn), rnn.alphabet)
+
+
+def _non_hidden(rnn) -> int:
+    return sum(1 for n in rnn.nodes if n not in rnn.inputs and n not in set(rnn.hidden))
 
 
 def least_template(rnn) -> Template:

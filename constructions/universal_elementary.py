@@ -92,7 +92,7 @@ class UniversalWeights:
     nodes: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps({u: nw.to_json() for u, nw in sorted(self.nodes.items())}, sort_keys=True)
+        return json.dumps({u: nw.to_json() for u, nw in sorted(self.nodes.items())})
 
     @classmethod
     def from_json(cls, text: str) -> "UniversalWeights":
