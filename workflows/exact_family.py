@@ -65,7 +65,6 @@ def markov_minimizer(p, order: int) -> tuple[tuple[dict, ...], float]:
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise ConstructionError(f"order must be a non-negative integer, got {order!r}")
     N = p.N
-    order = min(order, N - 1)
     tables, terms = [], []
     for i in range(1, N + 1):
         joint = p.marginal(i).reshape(2 ** (i - 1), 2)
