@@ -7,8 +7,9 @@ class are handled:
 
 * :class:`PatternSets` — all window-k pattern sets P ⊆ Σ^k, d_P(j, x) = 1[x_{j..j+k−1} ∈ P]
   (2^(2^k) members, closed under complement). The advantage is additive over patterns,
-  α(P) = Σ_{w∈P} α({w}), so max_P α = Σ_w max(α({w}), 0), attained by P⁺ = {w : α({w}) > 0}:
-  2^k advantages give the exact maximum over the whole class.
+  α(P) = Σ_{w∈P} α({w}), so max_P α = Σ_w max(α({w}), 0), attained by P⁺ = {w : α({w}) > 0};
+  as Σ_w α({w}) = 0 this is also max_P |α|. 2^k advantages give the exact maximum over the
+  whole class.
 * :class:`DistinguisherList` — any finite list of distinguishers (callables d(j, x), tables, or
   distinguisher RNNs, read with ``distinguisher_from_rnn``); with ``complement=True`` each
   member's complement is in the class too.
@@ -81,13 +82,10 @@ class PatternSets:
 
     @staticmethod
     def _best(vals):
+        """P⁺ = {w : α({w}) > 0} and its advantage Σ⁺. Since Σ_w α({w}) = 0 (both laws of a
+        window sum to 1), Σ⁺ = Σ⁻ = max |α| over the class, and the complement of P⁺ has α = −Σ⁺."""
         zero = 0 * vals[0][1]
-        sp = sum((a for _, a in vals if a > 0), zero)
-        sm = -sum((a for _, a in vals if a < 0), zero)
-        if sp >= sm:
-            return [w for w, a in vals if a > 0], sp
-        neg = {w for w, a in vals if a < 0}
-        return [w for w, _ in vals if w not in neg], sm      # complement of P⁻: α = Σ⁻
+        return [w for w, a in vals if a > 0], sum((a for _, a in vals if a > 0), zero)
 
     def table(self, p, q) -> AdvantageTable:
         """One row per single pattern, and the best member of the class (largest α)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from constructions import boosting, models
+from constructions import boosting, models, records
 from constructions.size_classes import SizeClass, class_sequence, distinguisher_bound
 from proofs_checks.advantage import advantage, distinguisher_from_rnn
 from proofs_checks.boost import best_offset, boosted_conditional
@@ -59,6 +59,7 @@ class Link:
     alpha: float = 0.0
     dist: str = ""
     r: int | None = None
+    factor: object = None                  # e^{−η} the boosted network was built with (η = α)
     loss: float = 0.0
     boosted_loss: float | None = None
     g_alpha: float | None = None
@@ -178,6 +179,7 @@ def chain(p, lm0, *, k: int, rounds: int, dists=None, classes=None, engine: str 
         eta = float(a.alpha)
         link.r = r
         nxt = boosting.iterate(q_net, [d_net], k=k, rs=[r], etas=[eta], N=N)[-1]
+        link.factor = records.record_of(nxt).factor
         out = simulate_all(nxt, N, "float64", engine)
         want = boosted_conditional(q, table, k=k, r=r, eta=eta, N=N).table().to_float().outputs()
         link.lemma2_error = float(np.max(np.abs(out - want)))

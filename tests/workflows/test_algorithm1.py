@@ -137,6 +137,21 @@ def test_algorithm1_from_a_given_start_stops_at_the_first_small_decrease_and_rep
 
 
 @pytest.mark.lemma("Algorithm 1")
+@pytest.mark.parametrize("ratio,stops", [(1.25, True), (1.0, True), (0.8, False)])
+def test_algorithm1_stop_rule_at_its_boundary(ratio, stops):
+    """ε chosen so that g(ε) = ratio · (L*_m − L*_m+1) for a class with a positive decrease:
+    Algorithm 1 started there stops at once exactly when the decrease is ≤ g(ε)."""
+    p = algorithm1.default_source(6, "1011")
+    fam = MarkovFamily(p, 2)
+    losses = [fam.minimize(m).loss for m in range(7)]
+    m = next(i for i in range(6) if losses[i] - losses[i + 1] > 1e-6)
+    drop = losses[m] - losses[m + 1]
+    eps = math.sqrt(ratio * drop * 2 * 2 * 6 / 5) * (1 + 1e-9 if ratio == 1.0 else 1)
+    rep = algorithm1.run(fam, p, k=2, eps=eps, m0=m, sweep=False)
+    assert rep.visits[0].stop is stops and (rep.m_stop == m) is stops
+
+
+@pytest.mark.lemma("Algorithm 1")
 def test_algorithm1_random_start_is_uniform_on_1_to_T_and_seeded():
     p = algorithm1.default_source(5)
     fam = MarkovFamily(p, 2)
@@ -188,6 +203,7 @@ def test_chain_passes_for_three_rounds_of_iterate(k, N):
     for l in rep.links:                           # recomputed here from the link's numbers
         assert l.boosted_loss <= l.loss - l.alpha ** 2 * (N - k + 1) / (2 * k * N) + 1e-9
         assert l.lemma2_error <= 1e-9 and l.member and l.next_member
+        assert l.factor == Fraction(math.exp(-l.alpha))            # Lemma 1's η = α
 
 
 @pytest.mark.lemma("Lemma 4")
