@@ -8,6 +8,8 @@ Public API (THEORY §6): :class:`RNN`, :class:`Builder`, the expression construc
 
 from .arith import EXACT, FLOAT64, Exact, Fixed, Float64, parse_arithmetic
 from .errors import (
+    EngineRangeExceeded,
+    ExactValueTooLarge,
     FixedPointOverflow,
     FormatError,
     InputError,
@@ -45,5 +47,5 @@ __all__ = [
     "Exact", "Float64", "Fixed", "EXACT", "FLOAT64", "parse_arithmetic",
     "save", "load",
     "RNNSimError", "NetworkError", "SimulationError", "ReciprocalOfZero", "FixedPointOverflow",
-    "InputError", "UnsupportedFormat", "FormatError",
+    "InputError", "UnsupportedFormat", "FormatError", "ExactValueTooLarge", "EngineRangeExceeded",
 ]

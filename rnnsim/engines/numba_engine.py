@@ -72,7 +72,7 @@ class NumbaExecutor(ArrayExecutor):
         super().__init__(program, arith, plan, engine="numba")
         self.threads = threads
 
-    def _run(self, state, toks, t0):
+    def _run(self, state, toks, t0, steps):
         import numba
 
         from . import numba_kernels as K
@@ -91,7 +91,7 @@ class NumbaExecutor(ArrayExecutor):
         numba.set_num_threads(threads)
         try:
             C = chunk_size(p.n_rows, B, threads)
-            common = (V, toks, np.int64(t0), np.int64(self.program.tau), p.ops, p.aux, p.kconst,
+            common = (V, toks, np.int64(t0), np.int64(steps), p.ops, p.aux, p.kconst,
                       p.term_rows, p.term_rows2, p.term_w, p.inputs, p.onehot, np.int64(p.output),
                       np.int64(C), np.int64(p.n_rows))
             if self.fixed:

@@ -5,6 +5,9 @@ Statement realized: for signed 64-bit X, Y (|X|, |Y| ≤ 2^63) and 0 ≤ f ≤ 6
 ``mul_shift_trunc(X, Y, f)`` = trunc(X·Y / 2^f) (truncation toward zero) whenever the
 result fits in int64, and ``Acc128`` sums signed 128-bit products exactly (two's
 complement, carry propagated), so ``shift_trunc128`` of the sum = trunc(Σ W_j·X_j / 2^f).
+The ``*_checked`` variants and ``recip_wide`` also say whether the result fits in int64
+(returning the bits it needs when it does not): the compiled engines stop a run there
+(:class:`~rnnsim.errors.EngineRangeExceeded`) instead of wrapping.
 Everything is unsigned 64-bit arithmetic on 32-bit halves (numba has no 128-bit type);
 every literal is typed uint64 explicitly because numba turns mixed int64/uint64 arithmetic
 into float64.
@@ -94,3 +97,79 @@ def shift_trunc128(acc_hi, acc_lo, f):
         lo = acc_lo
     r = np.int64(shift_right128(hi, lo, f))
     return -r if neg else r
+
+
+@njit(inline="always", cache=True)
+def bit_length128(hi, lo):
+    """Number of bits of the unsigned 128-bit value hi·2^64 + lo."""
+    n = 0
+    if hi != _ZERO:
+        x = hi
+        n = 64
+    else:
+        x = lo
+    while x != _ZERO:
+        x = x >> _ONE
+        n += 1
+    return n
+
+
+@njit(inline="always", cache=True)
+def narrow(neg, hi, lo):
+    """(int64 value, 0) of ±(hi·2^64 + lo) when |value| < 2^63, else (0, bits needed)."""
+    if hi != _ZERO or lo >= (_ONE << _S63):
+        return np.int64(0), np.int64(bit_length128(hi, lo) + 1)
+    r = np.int64(lo)
+    return (-r if neg else r), np.int64(0)
+
+
+@njit(inline="always", cache=True)
+def shift_right128_full(hi, lo, f):
+    """(hi, lo) >> f for 0 ≤ f ≤ 63, all 128 bits."""
+    if f == 0:
+        return hi, lo
+    s = np.uint64(f)
+    return hi >> s, (lo >> s) | (hi << (_S64 - s))
+
+
+@njit(inline="always", cache=True)
+def mul_shift_trunc_checked(x, y, f):
+    """trunc(x·y / 2^f) for int64 x, y: (value, 0), or (0, bits) when it needs ≥ 64 bits."""
+    ux, nx = uabs(x)
+    uy, ny = uabs(y)
+    hi, lo = umul128(ux, uy)
+    hi, lo = shift_right128_full(hi, lo, f)
+    return narrow(nx != ny, hi, lo)
+
+
+@njit(inline="always", cache=True)
+def shift_trunc128_checked(acc_hi, acc_lo, f):
+    """trunc(acc / 2^f) of a signed 128-bit value: (value, 0), or (0, bits) if it needs ≥ 64."""
+    neg = (acc_hi >> _S63) != _ZERO
+    if neg:
+        lo = (~acc_lo) + _ONE
+        hi = (~acc_hi) + (_ONE if lo == _ZERO else _ZERO)
+    else:
+        hi = acc_hi
+        lo = acc_lo
+    hi, lo = shift_right128_full(hi, lo, f)
+    return narrow(neg, hi, lo)
+
+
+@njit(inline="always", cache=True)
+def recip_wide(x, f):
+    """trunc(2^(2f) / x) for int64 x ≠ 0 and 32 ≤ f ≤ 63 by exact 128-by-64-bit division:
+    (value, 0), or (0, bits) when the quotient needs ≥ 64 bits."""
+    d, neg = uabs(x)
+    e = np.uint64(2 * f)                    # numerator 2^e, 64 ≤ e ≤ 126
+    num_hi = _ONE << (e - _S64)             # numerator = num_hi · 2^64
+    q_hi = num_hi // d
+    r = num_hi - q_hi * d                   # r < d ≤ 2^63: 2r + 1 < 2^64
+    q_lo = _ZERO
+    for _ in range(64):                     # the low 64 numerator bits are 0
+        r = r << _ONE
+        q_lo = q_lo << _ONE
+        if r >= d:
+            r = r - d
+            q_lo = q_lo | _ONE
+    return narrow(neg, q_hi, q_lo)

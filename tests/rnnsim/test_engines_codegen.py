@@ -65,7 +65,7 @@ class CSourceExecutor(ArrayExecutor):
         else:
             self.lib = _build(interpreter_source(self.fixed))
 
-    def _run(self, state, toks, t0):
+    def _run(self, state, toks, t0, steps):
         p = self.plan
         V = np.ascontiguousarray(state, dtype=self.dtype)
         B, M = toks.shape
@@ -75,7 +75,7 @@ class CSourceExecutor(ArrayExecutor):
         et, ew, ec, ev = (np.zeros(B, dtype=np.int64) for _ in range(4))
         ptr = lambda a: P(a.ctypes.data)  # noqa: E731
         if self.kind == "straight":
-            self.lib.rnn_run(ptr(V), ptr(tok), I64(B), I64(M), I64(t0), ptr(out), ptr(ek), ptr(et),
+            self.lib.rnn_run(ptr(V), ptr(tok), I64(B), I64(M), I64(t0), I64(steps), ptr(out), ptr(ek), ptr(et),
                              ptr(ew), ptr(ec), ptr(ev))
         else:
             arrs = dict(ops=np.ascontiguousarray(p.ops, dtype=np.int32), aux=p.aux, kconst=p.kconst,
@@ -86,7 +86,7 @@ class CSourceExecutor(ArrayExecutor):
             R = np.zeros(p.n_rows * L, dtype=self.dtype)
             for lane0 in range(0, B, L):
                 self.lib.rnn_interp(
-                    ptr(V), ptr(tok), I64(B), I64(M), I64(t0), I64(self.program.tau), ptr(arrs["ops"]),
+                    ptr(V), ptr(tok), I64(B), I64(M), I64(t0), I64(steps), ptr(arrs["ops"]),
                     I64(p.n_ops), ptr(arrs["aux"]), ptr(arrs["kconst"]), ptr(arrs["trows"]),
                     I64(p.term_rows.shape[1]), ptr(arrs["tw"]), ptr(arrs["inputs"]), I32(len(p.inputs)),
                     I32(int(p.onehot)), I32(p.output), ptr(arrs["check_rows"]), ptr(arrs["check_nodes"]),
