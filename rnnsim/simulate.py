@@ -120,7 +120,7 @@ def check_length(rnn, N: int) -> None:
     """RNN-time N·τ must stay within what engines count (2^63 − 1, int64 in the kernels)."""
     if N * rnn.tau > MAX_TIME:
         raise InputError(
-            f"{N} tokens with tau = {rnn.tau} need RNN-time N·τ = {N * rnn.tau}, beyond 2^63 − 1, the "
+            f"{N} token(s) with tau = {rnn.tau} need RNN-time N·τ = {N * rnn.tau}, beyond 2^63 − 1, the "
             "largest time the engines count")
 
 
