@@ -5,7 +5,10 @@ of it, and turning the per-run error records of a kernel into the reference's ex
 
 Statement realized (THEORY §2.4, §7): a compiled engine's results and errors are those of the
 reference engine, or it stops with :class:`~rnnsim.errors.EngineRangeExceeded` where a
-value does not fit its registers. A kernel records per run (kind, time, node, token,
+value does not fit its registers — after rerunning the failing run on the reference
+from the state it started the call with, so that an error the reference raises there (a
+node overflowing with the too-large value, a reciprocal of zero in the same step) is
+reported exactly as the reference reports it. A kernel records per run (kind, time, node, token,
 value); of the runs that fail, the earliest token and then the lowest run is reported.
 Initial values follow the node-value rule in Python before they are converted to raw
 (an initial value out of range raises FixedPointOverflow at time 0 or saturates, exactly
@@ -88,10 +91,10 @@ class ArrayExecutor(Executor):
                              f"{int(t0) + M * steps} is beyond 2^63 − 1")
         state, out, err = self._run(state, toks, int(t0), steps)
         if err is not None:
-            self._raise(err)
+            self._raise(err, state, toks, int(t0), steps)
         return state, out
 
-    def _raise(self, err):
+    def _raise(self, err, state, toks, t0, steps):
         kind, time, where, col, val = err
         failed = np.flatnonzero(kind != ERR_NONE)
         if failed.size == 0:
@@ -103,9 +106,22 @@ class ArrayExecutor(Executor):
         if k == ERR_RECIP:
             raise run_errors.reciprocal_of_zero(p, u, t)
         if k == ERR_RANGE:
+            self._rerun_on_reference(state, toks, t0, steps, int(first), int(col[first]))
             raise run_errors.engine_range(p, self.arith, self.engine_name, u, t, int(val[first]))
         assert k == ERR_OVERFLOW, k
         raise run_errors.fixed_overflow(p, self.arith, u, t, raw_value(int(val[first]), self.arith))
+
+    def _rerun_on_reference(self, state, toks, t0, steps, run: int, m: int) -> None:
+        """A value of run ``run`` did not fit during token ``m``: rerun that run's tokens
+        0 … m of this call on the reference engine from its start state (a failed chunk
+        keeps it). The reference's error, if any, is the true one and is raised; if the
+        reference passes, the caller raises EngineRangeExceeded."""
+        from .reference import ReferenceExecutor
+
+        ref = ReferenceExecutor(self.program, self.arith)
+        st = ref.init_state(1)
+        ref.set_node_values(st, 0, self.node_values(state, run))
+        ref.advance_many(st, toks[run:run + 1, :m + 1], t0, steps)
 
     @abstractmethod
     def _run(self, state, tokens, t0, steps):

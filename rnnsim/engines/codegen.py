@@ -52,9 +52,9 @@ RNN_DEVICE int bitlen128(u64 hi, u64 lo) {
     while (x) { x >>= 1; ++n; }
     return n;
 }
-// ±(hi·2^64 + lo) as i64 with *bits = 0, or 0 with *bits = the bits it needs (≥ 64)
+// ±(hi·2^64 + lo) as i64 with *bits = 0, or ±1 (its sign) with *bits = the bits it needs (≥ 64)
 RNN_DEVICE i64 narrow128(int neg, u64 hi, u64 lo, i64* bits) {
-    if (hi != 0 || lo >= ((u64)1 << 63)) { *bits = bitlen128(hi, lo) + 1; return 0; }
+    if (hi != 0 || lo >= ((u64)1 << 63)) { *bits = bitlen128(hi, lo) + 1; return neg ? -1 : 1; }
     *bits = 0;
     return neg ? -(i64)lo : (i64)lo;
 }
@@ -90,7 +90,7 @@ RNN_DEVICE i64 recip_wide(i64 x, int f, i64* bits) {
 
 STRAIGHT_LINE_PARAMS = ("V", "tok", "B", "M", "t0", "tau", "out", "ek", "et", "ew", "ec", "ev")
 INTERP_PARAMS = ("V", "tok", "B", "M", "t0", "tau", "ops", "nk", "aux", "kconst", "trows", "nt", "tw",
-                 "inputs", "n_in", "onehot", "out_node", "check_rows", "check_nodes", "nchk", "f",
+                 "inputs", "n_in", "onehot", "out_node", "check_rows", "check_nodes", "terminal", "nchk", "f",
                  "maxr", "saturate", "n", "n_rows", "R", "lane0", "L", "out", "ek", "et", "ew", "ec", "ev")
 
 
@@ -162,7 +162,13 @@ def straight_line_source(plan: KernelPlan, program, arith) -> str:
     L.append("        for (i64 s = 0; s < tau; ++s) {")
     L.append("            i64 t = t0 + m * tau + s;")
     L.append("            rz = 0;")
-    rng = ("if (bits) {{ ek[b] = ERR_RANGE; et[b] = t; ew[b] = {node}; ec[b] = m; ev[b] = bits; return; }}")
+    mxl = lit(plan.max_raw) if fixed else "0"
+
+    def rng(k, dv):
+        if plan.saturate and plan.terminal[k]:   # read only by node commits: the node saturates
+            return f"if (bits) {dv} = {dv} > 0 ? {mxl} : -{mxl};"
+        return (f"if (bits) {{ ek[b] = ERR_RANGE; et[b] = t; ew[b] = {int(plan.aux[k])}; ec[b] = m; "
+                "ev[b] = bits; return; }")
     ops = plan.ops[0]
     trows = plan.term_rows[0]
     for k in range(plan.n_ops):
@@ -186,13 +192,13 @@ def straight_line_source(plan: KernelPlan, program, arith) -> str:
             for j in range(a, b):
                 L.append(f"              acc128(&hi, &lo, {lit(plan.term_w[j])}, {var(trows[j])});")
             L.append(f"              {dv} = fin128(hi, lo, {f}, &bits); }}")
-            L.append("            " + rng.format(node=int(plan.aux[k])))
+            L.append("            " + rng(k, dv))
             continue
         elif code == K_PROD:
             e = f"trunc_shift({var(a)} * {var(b)}, {f})" if fixed else f"{var(a)} * {var(b)}"
         elif code == K_PROD_WIDE:
             L.append(f"            {dv} = mul_shift_trunc({var(a)}, {var(b)}, {f}, &bits);")
-            L.append("            " + rng.format(node=int(plan.aux[k])))
+            L.append("            " + rng(k, dv))
             continue
         elif code == K_RELU:
             e = f"{var(a)} > 0 ? {var(a)} : " + ("0LL" if fixed else "0.0")
@@ -208,7 +214,7 @@ def straight_line_source(plan: KernelPlan, program, arith) -> str:
                 e = f"{var(a)} != 0 ? {lit(1 << (2 * f))} / {var(a)} : 0LL"
             else:
                 L.append(f"            {dv} = {var(a)} != 0 ? recip_wide({var(a)}, {f}, &bits) : 0LL;")
-                L.append(f"            if ({var(a)} != 0) " + rng.format(node=node))
+                L.append(f"            if ({var(a)} != 0) {{ {rng(k, dv)} }}")
                 continue
         elif code == K_CONST:
             e = lit(c)
@@ -244,7 +250,7 @@ _INTERP = r"""
 RNN_DEVICE void rnn_interp_lane(i64 b, T* V, const i64* tok, i64 B, i64 M, i64 t0, i64 tau,
         const int* ops, i64 nk, const i64* aux, const T* kconst, const int* trows, i64 nt, const T* tw,
         const int* inputs, int n_in, int onehot, int out_node, const int* check_rows,
-        const i64* check_nodes, int nchk, int f, i64 maxr, int saturate, i64 n, i64 n_rows,
+        const i64* check_nodes, const signed char* terminal, int nchk, int f, i64 maxr, int saturate, i64 n, i64 n_rows,
         T* R, i64 lane0, i64 L, T* out, int* ek, i64* et, i64* ew, i64* ec, i64* ev) {
     i64 j = b - lane0;
     i64 bits = 0, rn = 0; int rz = 0;
@@ -280,7 +286,7 @@ RNN_DEVICE void rnn_interp_lane(i64 b, T* V, const i64* tok, i64 B, i64 M, i64 t
 RNN_KERNEL void rnn_interp(T* V, const i64* tok, i64 B, i64 M, i64 t0, i64 tau,
         const int* ops, i64 nk, const i64* aux, const T* kconst, const int* trows, i64 nt, const T* tw,
         const int* inputs, int n_in, int onehot, int out_node, const int* check_rows,
-        const i64* check_nodes, int nchk, int f, i64 maxr, int saturate, i64 n, i64 n_rows,
+        const i64* check_nodes, const signed char* terminal, int nchk, int f, i64 maxr, int saturate, i64 n, i64 n_rows,
         T* R, i64 lane0, i64 L, T* out, int* ek, i64* et, i64* ew, i64* ec, i64* ev) {
 #ifdef __CUDACC__
     i64 b = lane0 + (i64)blockIdx.x * blockDim.x + threadIdx.x;
@@ -293,7 +299,7 @@ RNN_KERNEL void rnn_interp(T* V, const i64* tok, i64 B, i64 M, i64 t0, i64 tau,
 """
 
 _CALL = ("rnn_interp_lane(b, V, tok, B, M, t0, tau, ops, nk, aux, kconst, trows, nt, tw, inputs, n_in, "
-         "onehot, out_node, check_rows, check_nodes, nchk, f, maxr, saturate, n, n_rows, R, lane0, L, out, "
+         "onehot, out_node, check_rows, check_nodes, terminal, nchk, f, maxr, saturate, n, n_rows, R, lane0, L, out, "
          "ek, et, ew, ec, ev);")
 
 _OPS_FLOAT = r"""if (code == %(AFFINE)d) {
@@ -346,7 +352,8 @@ _CHECKS_FIXED = r"""for (int q = 0; q < nchk; ++q) {
 _CODES = dict(AFFINE=K_AFFINE, AFFINE_INT=K_AFFINE_INT, AFFINE_WIDE=K_AFFINE_WIDE, PROD=K_PROD,
               PROD_WIDE=K_PROD_WIDE, RELU=K_RELU, COPY=K_COPY, RECIP=K_RECIP, RECIP_WIDE=K_RECIP_WIDE,
               CONST=K_CONST)
-_RANGE_CHECK = "if (bits) { ek[b] = ERR_RANGE; et[b] = t; ew[b] = aux[k]; ec[b] = m; ev[b] = bits; return; }"
+_RANGE_CHECK = ("if (bits) { if (terminal[k] && saturate) REG(d) = REG(d) > 0 ? maxr : -maxr; "
+                "else { ek[b] = ERR_RANGE; et[b] = t; ew[b] = aux[k]; ec[b] = m; ev[b] = bits; return; } }")
 
 
 def interpreter_source(fixed: bool) -> str:

@@ -72,7 +72,7 @@ class CupyExecutor(ArrayExecutor):
             self.dev = {k: cp.asarray(np.ascontiguousarray(v)) for k, v in dict(
                 ops=p.ops.astype(np.int32), aux=p.aux, kconst=p.kconst, trows=p.term_rows.astype(np.int32),
                 tw=p.term_w, inputs=p.inputs.astype(np.int32), check_rows=p.check_rows.astype(np.int32),
-                check_nodes=p.check_nodes).items()}
+                check_nodes=p.check_nodes, terminal=p.terminal.astype(np.int8)).items()}
 
     # ---- state on the device ------------------------------------------------------------------
     def init_state(self, batch):
@@ -117,7 +117,7 @@ class CupyExecutor(ArrayExecutor):
                         V, tok, i64(B), i64(M), i64(t0), i64(steps), d["ops"], i64(p.n_ops),
                         d["aux"], d["kconst"], d["trows"], i64(p.term_rows.shape[1]), d["tw"], d["inputs"],
                         np.int32(len(p.inputs)), np.int32(p.onehot), np.int32(p.output), d["check_rows"],
-                        d["check_nodes"], np.int32(len(p.check_nodes)), np.int32(p.frac_bits), i64(p.max_raw),
+                        d["check_nodes"], d["terminal"], np.int32(len(p.check_nodes)), np.int32(p.frac_bits), i64(p.max_raw),
                         np.int32(p.saturate), i64(p.n), i64(p.n_rows), R, i64(lane0), i64(L), out,
                         ek, et, ew, ec, ev))
         host_out = cp.asnumpy(out).T

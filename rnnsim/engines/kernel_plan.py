@@ -65,6 +65,7 @@ class KernelPlan:
     output: int                  # node index of the output
     check_rows: np.ndarray       # int32 [2, m]: next-bank row of each node the overflow rule inspects
     check_nodes: np.ndarray      # int64 [m]: its node index (ascending)
+    terminal: np.ndarray         # int8 [nk]: 1 when no op reads the result (only node commits do)
     fixed: bool
     frac_bits: int = 0
     max_raw: int = 0             # 2^(i+f) − 1
@@ -247,7 +248,10 @@ def _pass_tables(ctx):
     trow2: list[int] = []
     tw: list = []
     counts: dict[str, int] = {}
+    read = {r for v in ctx.vops for r in v.reads()}
+    terminal: list[int] = []
     for v in ctx.vops:
+        terminal.append(0 if v.reg in read else 1)
         d = row_of[v.reg]
         if v.code in AFFINE_CODES:
             start = len(trow)
@@ -268,6 +272,7 @@ def _pass_tables(ctx):
     for u, s in ctx.copies:
         src_row = row_of[s] if s < n else n + ctx.owner_of[ctx.producer[s]]
         rows.append((K_COPY, n + u, src_row, 0))
+        terminal.append(0)
         aux.append(-1)
         kconst.append(0)
         counts["copy"] = counts.get("copy", 0) + 1
@@ -306,7 +311,8 @@ def _pass_tables(ctx):
         kconst=np.asarray(kconst, dtype=dtype), term_rows=trows, term_rows2=trows2,
         term_w=np.asarray(tw, dtype=dtype), inputs=np.asarray(p.inputs, dtype=np.int32),
         onehot=p.encoding == "onehot", output=int(p.output), check_rows=check_rows,
-        check_nodes=np.asarray(ctx.check_nodes, dtype=np.int64), fixed=ctx.fixed,
+        check_nodes=np.asarray(ctx.check_nodes, dtype=np.int64), terminal=np.asarray(terminal, dtype=np.int8),
+        fixed=ctx.fixed,
         frac_bits=ctx.f, max_raw=ctx.max_raw, saturate=ctx.fixed and ctx.arith.overflow == "saturate",
         fused=ctx.fuse, counts=counts,
     )

@@ -96,7 +96,7 @@ class NumbaExecutor(ArrayExecutor):
                       np.int64(C), np.int64(p.n_rows))
             if self.fixed:
                 ev = np.zeros(B, dtype=np.int64)
-                K.run_fixed(*common, p.check_rows, p.check_nodes, np.int64(p.frac_bits),
+                K.run_fixed(*common, p.check_rows, p.check_nodes, p.terminal, np.int64(p.frac_bits),
                             np.int64(p.max_raw), p.saturate, out, ek, et, ew, ec, ev)
             else:
                 ev = None

@@ -9,7 +9,11 @@ and Recip (2^(2f) / X) — and records, per run, the first run-time error by the
 :mod:`rnnsim.engines.run_errors` (within a step: of the Recips with argument 0, the one
 whose first node comes first in node order; then the overflow rule in node order; a
 checked 128→64-bit narrowing that fails replaces an error of the same step, since the
-values after it are not the reference's). The caller raises it.
+values after it are not the reference's; the caller reruns that run on the reference to
+name the true error, see :mod:`rnnsim.engines.array_executor`). A narrowing that fails on
+an operation read only by node commits (``terminal``) in a saturating format writes
+±max_raw, which is what the node-value rule makes of any value beyond 2^63. A chunk
+with an error keeps its start state in ``V``. The caller raises the error.
 
 Layout: the batch is cut into chunks of C runs; each chunk owns a register file
 ``R[row, j]`` (C runs per row, contiguous), so every operation is one vectorizable loop
@@ -194,10 +198,11 @@ def run_float(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                 out[b0 + j, m] = R[cur + out_node, j]
             if failed:
                 break
-        cur = (g & 1) * n
-        for u in range(n):
-            for j in range(w):
-                V[u, b0 + j] = R[cur + u, j]
+        if not failed:          # a failed chunk keeps its start state (the caller may rerun it)
+            cur = (g & 1) * n
+            for u in range(n):
+                for j in range(w):
+                    V[u, b0 + j] = R[cur + u, j]
 
 
 # ---- fixed point on raw int64 -----------------------------------------------------------------
@@ -257,7 +262,7 @@ def _x_affine(R, dr, t_lo, t_hi, trows, trows2, tw, par, c0, sh, f, relu, w):
 
 @njit(**_OPTS)
 def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, onehot, out_node, C, n_rows,
-              check_rows, check_nodes, f, max_raw, saturate,
+              check_rows, check_nodes, terminal, f, max_raw, saturate,
               out, ek, et, ew, ec, ev):
     """Fixed-point twin of :func:`run_float` on raw int64 values (X = v·2^f)."""
     n, B = V.shape
@@ -321,8 +326,12 @@ def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                         br = ops[par, k, 3]
                         for j in range(w):
                             v, bits = mul_shift_trunc_checked(R[ar, j], R[br, j], f)
-                            R[dr, j] = v
-                            if bits:
+                            if bits == 0:
+                                R[dr, j] = v
+                            elif terminal[k] and saturate:    # |v| ≥ 2^63 > max_raw: the node saturates
+                                R[dr, j] = max_raw if v > 0 else -max_raw
+                            else:
+                                R[dr, j] = 0
                                 failed |= _flag_range(ek, et, ew, ec, ev, b0 + j, t, aux[k], m, bits)
                     elif code == K_AFFINE_WIDE:
                         t_lo = ops[par, k, 2]
@@ -335,8 +344,12 @@ def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                             for tt in range(t_lo, t_hi):
                                 hi, lo = add_signed_product(hi, lo, tw[tt], R[trows[par, tt], j])
                             v, bits = shift_trunc128_checked(hi, lo, f)
-                            R[dr, j] = v
-                            if bits:
+                            if bits == 0:
+                                R[dr, j] = v
+                            elif terminal[k] and saturate:    # |v| ≥ 2^63 > max_raw: the node saturates
+                                R[dr, j] = max_raw if v > 0 else -max_raw
+                            else:
+                                R[dr, j] = 0
                                 failed |= _flag_range(ek, et, ew, ec, ev, b0 + j, t, aux[k], m, bits)
                     elif code == K_RECIP or code == K_RECIP_WIDE:
                         ar = ops[par, k, 2]
@@ -363,8 +376,12 @@ def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                                     R[dr, j] = 0
                                     continue
                                 v, bits = recip_wide(x, f)
-                                R[dr, j] = v
-                                if bits:
+                                if bits == 0:
+                                    R[dr, j] = v
+                                elif terminal[k] and saturate:    # |v| ≥ 2^63 > max_raw: the node saturates
+                                    R[dr, j] = max_raw if v > 0 else -max_raw
+                                else:
+                                    R[dr, j] = 0
                                     failed |= _flag_range(ek, et, ew, ec, ev, b0 + j, t, aux[k], m, bits)
                     else:  # K_CONST
                         c = kconst[k]
@@ -398,7 +415,8 @@ def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                 out[b0 + j, m] = R[cur + out_node, j]
             if failed:
                 break
-        cur = (g & 1) * n
-        for u in range(n):
-            for j in range(w):
-                V[u, b0 + j] = R[cur + u, j]
+        if not failed:          # a failed chunk keeps its start state (the caller may rerun it)
+            cur = (g & 1) * n
+            for u in range(n):
+                for j in range(w):
+                    V[u, b0 + j] = R[cur + u, j]

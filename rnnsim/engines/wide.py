@@ -6,7 +6,7 @@ Statement realized: for signed 64-bit X, Y (|X|, |Y| ≤ 2^63) and 0 ≤ f ≤ 6
 result fits in int64, and ``Acc128`` sums signed 128-bit products exactly (two's
 complement, carry propagated), so ``shift_trunc128`` of the sum = trunc(Σ W_j·X_j / 2^f).
 The ``*_checked`` variants and ``recip_wide`` also say whether the result fits in int64
-(returning the bits it needs when it does not): the compiled engines stop a run there
+(returning its sign and the bits it needs when it does not): the compiled engines stop a run there
 (:class:`~rnnsim.errors.EngineRangeExceeded`) instead of wrapping.
 Everything is unsigned 64-bit arithmetic on 32-bit halves (numba has no 128-bit type);
 every literal is typed uint64 explicitly because numba turns mixed int64/uint64 arithmetic
@@ -116,9 +116,9 @@ def bit_length128(hi, lo):
 
 @njit(inline="always", cache=True)
 def narrow(neg, hi, lo):
-    """(int64 value, 0) of ±(hi·2^64 + lo) when |value| < 2^63, else (0, bits needed)."""
+    """(int64 value, 0) of ±(hi·2^64 + lo) when |value| < 2^63, else (±1, bits needed)."""
     if hi != _ZERO or lo >= (_ONE << _S63):
-        return np.int64(0), np.int64(bit_length128(hi, lo) + 1)
+        return np.int64(-1 if neg else 1), np.int64(bit_length128(hi, lo) + 1)
     r = np.int64(lo)
     return (-r if neg else r), np.int64(0)
 
@@ -134,7 +134,7 @@ def shift_right128_full(hi, lo, f):
 
 @njit(inline="always", cache=True)
 def mul_shift_trunc_checked(x, y, f):
-    """trunc(x·y / 2^f) for int64 x, y: (value, 0), or (0, bits) when it needs ≥ 64 bits."""
+    """trunc(x·y / 2^f) for int64 x, y: (value, 0), or (±1, bits) when it needs ≥ 64 bits."""
     ux, nx = uabs(x)
     uy, ny = uabs(y)
     hi, lo = umul128(ux, uy)
@@ -144,7 +144,7 @@ def mul_shift_trunc_checked(x, y, f):
 
 @njit(inline="always", cache=True)
 def shift_trunc128_checked(acc_hi, acc_lo, f):
-    """trunc(acc / 2^f) of a signed 128-bit value: (value, 0), or (0, bits) if it needs ≥ 64."""
+    """trunc(acc / 2^f) of a signed 128-bit value: (value, 0), or (±1, bits) if it needs ≥ 64."""
     neg = (acc_hi >> _S63) != _ZERO
     if neg:
         lo = (~acc_lo) + _ONE
@@ -159,7 +159,7 @@ def shift_trunc128_checked(acc_hi, acc_lo, f):
 @njit(inline="always", cache=True)
 def recip_wide(x, f):
     """trunc(2^(2f) / x) for int64 x ≠ 0 and 32 ≤ f ≤ 63 by exact 128-by-64-bit division:
-    (value, 0), or (0, bits) when the quotient needs ≥ 64 bits."""
+    (value, 0), or (±1, bits) when the quotient needs ≥ 64 bits."""
     d, neg = uabs(x)
     e = np.uint64(2 * f)                    # numerator 2^e, 64 ≤ e ≤ 126
     num_hi = _ONE << (e - _S64)             # numerator = num_hi · 2^64

@@ -74,7 +74,7 @@ class CSourceExecutor(ArrayExecutor):
             arrs = dict(ops=np.ascontiguousarray(p.ops, dtype=np.int32), aux=p.aux, kconst=p.kconst,
                         trows=np.ascontiguousarray(p.term_rows, dtype=np.int32), tw=p.term_w,
                         inputs=p.inputs.astype(np.int32), check_rows=np.ascontiguousarray(p.check_rows, dtype=np.int32),
-                        check_nodes=p.check_nodes)
+                        check_nodes=p.check_nodes, terminal=np.ascontiguousarray(p.terminal, dtype=np.int8))
             L = 3   # a small slice so that several slices are exercised
             R = np.zeros(p.n_rows * L, dtype=self.dtype)
             for lane0 in range(0, B, L):
@@ -83,6 +83,7 @@ class CSourceExecutor(ArrayExecutor):
                     I64(p.n_ops), ptr(arrs["aux"]), ptr(arrs["kconst"]), ptr(arrs["trows"]),
                     I64(p.term_rows.shape[1]), ptr(arrs["tw"]), ptr(arrs["inputs"]), I32(len(p.inputs)),
                     I32(int(p.onehot)), I32(p.output), ptr(arrs["check_rows"]), ptr(arrs["check_nodes"]),
+                    ptr(arrs["terminal"]),
                     I32(len(p.check_nodes)), I32(p.frac_bits), I64(p.max_raw), I32(int(p.saturate)),
                     I64(p.n), I64(p.n_rows), ptr(R), I64(lane0), I64(L), ptr(out), ptr(ek), ptr(et),
                     ptr(ew), ptr(ec), ptr(ev))

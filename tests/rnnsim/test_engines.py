@@ -144,10 +144,10 @@ def test_numba_refuses_formats_whose_node_values_exceed_64_bits():
 
 def test_numba_accepts_a_product_whose_result_may_not_fit_and_checks_it_at_run_time(monkeypatch):
     """g·c of two node values of fixed:30:20 can need 2·50 − 20 = 80 bits: the product runs
-    on the 128-bit path and its 64-bit narrowing is checked — exact results while the
-    values are small, EngineRangeExceeded naming node and time when they are not (the
-    static refusal of this format was widened; engine='auto' reruns on the reference)."""
-    from rnnsim import EngineRangeExceeded
+    on the 128-bit path and its 64-bit narrowing is checked. When it fails, the run is
+    rerun on the reference from the state it started with: here the reference overflows
+    node g one step later, and numba reports exactly that (the static refusal of this
+    format was widened)."""
     from rnnsim.engines.numba_engine import cached_plan
 
     rnn = _counter_net()
@@ -156,19 +156,48 @@ def test_numba_accepts_a_product_whose_result_may_not_fit_and_checks_it_at_run_t
     assert cached_plan(rnn.program, fmt).counts.get("prod_wide", 0) >= 1
     assert_engine_matches_reference(rnn, [[0, 0, 0, 0]], fmt, "numba")      # small values: exact
     docs = [[0] * 44 + [1] + [0] * 4]       # c grows ×3/2 per step to ~2^24, then g·c jumps past 2^43
+    errs = []
+    for eng in ("reference", "numba"):
+        with pytest.raises(FixedPointOverflow) as ei:
+            rnnsim.simulate_batch(rnn, np.repeat(docs, 3, axis=0), fmt, engine=eng)
+        errs.append(ei.value)
+    assert (errs[1].node, errs[1].time, str(errs[1])) == (errs[0].node, errs[0].time, str(errs[0])) == (
+        "g", 47, str(errs[0]))
+    # saturating: the product is read by more than the node's commit, so numba cannot go on
+    with pytest.raises(rnnsim.EngineRangeExceeded) as ri:
+        rnnsim.simulate_batch(rnn, docs, Fixed(30, 20, "saturate"), engine="numba")
+    assert (ri.value.node, ri.value.time) == ("g", 46) and ri.value.bits > 64
+
+
+def _gated_square_net():
+    """y ← (p·p)·x: p·p exceeds 64 bits raw, the gate x = 0 makes y exactly 0."""
+    b = Builder("gsq")
+    x = b.input("x")
+    p = b.node("p", init=2**40)
+    y = b.node("y", init=0)
+    b.update(p, 1 * p)
+    b.update(y, (p * p) * x)
+    b.output(y)
+    return b.build()
+
+
+def test_an_intermediate_beyond_64_bits_stops_numba_and_auto_reruns_on_the_reference(monkeypatch):
+    from rnnsim import EngineRangeExceeded
+
+    rnn = _gated_square_net()
+    fmt = Fixed(41, 20)
     with pytest.raises(EngineRangeExceeded) as ei:
-        rnnsim.simulate_batch(rnn, docs, fmt, engine="numba")
+        rnnsim.simulate_batch(rnn, [[0, 0]], fmt, engine="numba")
     e = ei.value
-    assert (e.node, e.time) == ("g", 46) and e.bits > 64 and "node 'g' at time 46" in str(e)
-    # the reference reaches that time (g·c exceeds 2^63 raw there) and overflows a node later
-    with pytest.raises(FixedPointOverflow) as ri:
-        rnnsim.simulate_batch(rnn, docs, fmt, engine="reference")
-    assert ri.value.time > e.time
+    assert (e.node, e.time, e.bits) == ("y", 0, (2**80 << 20).bit_length() + 1)
+    assert "node 'y' at time 0" in str(e) and "engine='reference'" in str(e)
+    assert rnnsim.simulate_batch(rnn, [[0, 0]], fmt, engine="reference").tolist() == [[0, 0]]
     monkeypatch.setattr(rnnsim.engines, "AUTO_MIN_WORK", 0)          # "auto" picks numba, then falls back
     with pytest.warns(RuntimeWarning, match="rerunning on the reference"):
-        with pytest.raises(FixedPointOverflow) as ai:
-            rnnsim.simulate_batch(rnn, docs, fmt, engine="auto")
-    assert (ai.value.node, ai.value.time) == (ri.value.node, ri.value.time)
+        assert rnnsim.simulate_batch(rnn, [[0, 0]], fmt, engine="auto").tolist() == [[0, 0]]
+    with pytest.warns(RuntimeWarning, match="rerunning on the reference"):
+        tr = rnnsim.simulate(rnn, [0, 0], fmt, engine="auto", record="all")
+    assert tr.outputs == [0, 0]
 
 
 def _wide_sum_net(terms):

@@ -48,10 +48,10 @@ def _rw(x, f):
 
 
 def _checked(exact: int):
-    """What a checked narrowing returns: (value, 0) if it fits int64, else (0, bits)."""
+    """What a checked narrowing returns: (value, 0) if it fits int64, else (sign, bits)."""
     if abs(exact) < 2**63:
         return (exact, 0)
-    return (0, abs(exact).bit_length() + 1)
+    return (1 if exact > 0 else -1, abs(exact).bit_length() + 1)
 
 
 @settings(max_examples=300)
