@@ -9,6 +9,7 @@ Public API (THEORY §6): :class:`RNN`, :class:`Builder`, the expression construc
 from .arith import EXACT, FLOAT64, Exact, Fixed, Float64, parse_arithmetic
 from .errors import (
     EngineRangeExceeded,
+    EngineUnavailable,
     ExactValueTooLarge,
     FixedPointOverflow,
     FormatError,
@@ -48,4 +49,5 @@ __all__ = [
     "save", "load",
     "RNNSimError", "NetworkError", "SimulationError", "ReciprocalOfZero", "FixedPointOverflow",
     "InputError", "UnsupportedFormat", "FormatError", "ExactValueTooLarge", "EngineRangeExceeded",
+    "EngineUnavailable",
 ]

@@ -61,6 +61,11 @@ class UnsupportedFormat(RNNSimError, ValueError):
     constant beyond the double range)."""
 
 
+class EngineUnavailable(UnsupportedFormat):
+    """A compiled engine could not be made to run here (e.g. its kernels failed to compile
+    even without numba's cache); ``engine="auto"`` then runs the job on the reference."""
+
+
 class EngineRangeExceeded(UnsupportedFormat):
     """A compiled engine met a value it cannot hold exactly (a checked 128→64-bit
     narrowing failed) at ``node`` and ``time``: it stops instead of differing from the

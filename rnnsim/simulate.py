@@ -23,7 +23,7 @@ from .engines import select_engine
 from .engines.base import MAX_TIME
 from .engines.raw import raw_to_exact, raw_to_float, to_float
 from .engines.recorder import record_run
-from .errors import EngineRangeExceeded, InputError
+from .errors import EngineRangeExceeded, EngineUnavailable, InputError
 
 
 @dataclass
@@ -242,10 +242,11 @@ def _executor(rnn, arith, engine, batch, work=None):
 
 def _with_fallback(run, engine: str):
     """``run(engine)``; under ``"auto"``, a compiled engine that meets a value it cannot
-    hold (EngineRangeExceeded) is replaced by the reference, which reruns the job."""
+    hold (EngineRangeExceeded) or cannot run here (EngineUnavailable) is replaced by the
+    reference, which reruns the job."""
     try:
         return run(engine)
-    except EngineRangeExceeded as e:
+    except (EngineRangeExceeded, EngineUnavailable) as e:
         if engine != "auto":
             raise
         warnings.warn(f"{e}; rerunning on the reference engine", RuntimeWarning, stacklevel=3)

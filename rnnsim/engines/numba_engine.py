@@ -76,6 +76,7 @@ class NumbaExecutor(ArrayExecutor):
         import numba
 
         from . import numba_kernels as K
+        from .numba_cache import call
 
         p = self.plan
         V = np.ascontiguousarray(state, dtype=self.dtype)
@@ -96,11 +97,11 @@ class NumbaExecutor(ArrayExecutor):
                       np.int64(C), np.int64(p.n_rows))
             if self.fixed:
                 ev = np.zeros(B, dtype=np.int64)
-                K.run_fixed(*common, p.check_rows, p.check_nodes, p.terminal, np.int64(p.frac_bits),
+                call(K.run_fixed, *common, p.check_rows, p.check_nodes, p.terminal, np.int64(p.frac_bits),
                             np.int64(p.max_raw), p.saturate, out, ek, et, ew, ec, ev)
             else:
                 ev = None
-                K.run_float(*common, out, ek, et, ew, ec)
+                call(K.run_float, *common, out, ek, et, ew, ec)
         finally:
             numba.set_num_threads(old)
         err = (ek, et, ew, ec, ev) if ek.any() else None

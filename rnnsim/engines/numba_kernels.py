@@ -19,7 +19,8 @@ Layout: the batch is cut into chunks of C runs; each chunk owns a register file
 ``R[row, j]`` (C runs per row, contiguous), so every operation is one vectorizable loop
 over C runs (indexed ``R[row, j]`` directly: row views would cost reference counting per
 operation, measured 25–40 % slower); chunks run in parallel (``prange``). The kernel is
-compiled once per machine (numba's on-disk cache); a program is data (the plan's tables),
+compiled once per machine (numba's on-disk cache, made robust by
+:mod:`rnnsim.engines.numba_cache`); a program is data (the plan's tables),
 so a new network never recompiles. Generated straight-line numba source per program was
 measured to compile far too slowly to be useful here (about 3 s for 100 nodes and 90 s
 for 1000 nodes, and LLVM did not vectorize it), so the interpreter is used at every size.
@@ -28,12 +29,13 @@ for 1000 nodes, and LLVM did not vectorize it), so the interpreter is used at ev
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .kernel_plan import (
     K_AFFINE, K_AFFINE_INT, K_AFFINE_INT_RELU, K_AFFINE_RELU, K_AFFINE_WIDE, K_COPY, K_PROD, K_PROD_WIDE,
     K_RECIP, K_RECIP_WIDE, K_RELU,
 )
+from .numba_cache import jit as njit
 from .run_errors import ERR_NONE, ERR_OVERFLOW, ERR_RANGE, ERR_RECIP
 from .wide import add_signed_product, mul_shift_trunc_checked, recip_wide, shift_trunc128_checked
 

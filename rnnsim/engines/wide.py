@@ -16,7 +16,8 @@ into float64.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .numba_cache import jit as njit
 
 _U32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
