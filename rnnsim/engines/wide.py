@@ -1,13 +1,14 @@
 """Exact 64×64→128-bit integer helpers for the fixed-point kernels (THEORY §2.4: products
 that need more than 64 bits are computed exactly).
 
-Statement realized: for signed 64-bit X, Y (|X|, |Y| ≤ 2^63) and 0 ≤ f ≤ 62,
-``mul_shift_trunc(X, Y, f)`` = trunc(X·Y / 2^f) (truncation toward zero) whenever the
-result fits in int64, and ``Acc128`` sums signed 128-bit products exactly (two's
-complement, carry propagated), so ``shift_trunc128`` of the sum = trunc(Σ W_j·X_j / 2^f).
-The ``*_checked`` variants and ``recip_wide`` also say whether the result fits in int64
-(returning its sign and the bits it needs when it does not): the compiled engines stop a run there
-(:class:`~rnnsim.errors.EngineRangeExceeded`) instead of wrapping.
+Statement realized: for signed 64-bit X, Y (|X|, |Y| ≤ 2^63) and 0 ≤ f ≤ 63,
+``mul_shift_trunc_checked(X, Y, f)`` = trunc(X·Y / 2^f) (truncation toward zero);
+``add_signed_product`` sums signed 128-bit products exactly (two's complement, carry
+propagated), so ``shift_trunc128_checked`` of the sum = trunc(Σ W_j·X_j / 2^f); and
+``recip_wide(X, f)`` = trunc(2^(2f) / X) by an exact 128-by-64-bit division. Each returns
+(value, 0) when the result fits in int64, else (its sign, the bits it needs): the
+compiled engines then stop the run (:class:`~rnnsim.errors.EngineRangeExceeded`, after a
+rerun on the reference) instead of wrapping.
 Everything is unsigned 64-bit arithmetic on 32-bit halves (numba has no 128-bit type);
 every literal is typed uint64 explicitly because numba turns mixed int64/uint64 arithmetic
 into float64.
@@ -53,25 +54,6 @@ def uabs(x):
 
 
 @njit(inline="always", cache=True)
-def shift_right128(hi, lo, f):
-    """(hi·2^64 + lo) >> f for 0 ≤ f ≤ 63, low 64 bits."""
-    if f == 0:
-        return lo
-    s = np.uint64(f)
-    return (lo >> s) | (hi << (_S64 - s))
-
-
-@njit(inline="always", cache=True)
-def mul_shift_trunc(x, y, f):
-    """trunc(x·y / 2^f) for int64 x, y (result assumed to fit in int64)."""
-    ux, nx = uabs(x)
-    uy, ny = uabs(y)
-    hi, lo = umul128(ux, uy)
-    r = np.int64(shift_right128(hi, lo, f))
-    return -r if nx != ny else r
-
-
-@njit(inline="always", cache=True)
 def add_signed_product(acc_hi, acc_lo, x, y):
     """acc + x·y in 128-bit two's complement (acc as uint64 hi, lo)."""
     ux, nx = uabs(x)
@@ -84,20 +66,6 @@ def add_signed_product(acc_hi, acc_lo, x, y):
     lo2 = acc_lo + lo
     carry = _ONE if lo2 < acc_lo else _ZERO
     return acc_hi + hi + carry, lo2
-
-
-@njit(inline="always", cache=True)
-def shift_trunc128(acc_hi, acc_lo, f):
-    """trunc(acc / 2^f) of a signed 128-bit value, as int64 (assumed to fit)."""
-    neg = (acc_hi >> _S63) != _ZERO
-    if neg:
-        lo = (~acc_lo) + _ONE
-        hi = (~acc_hi) + (_ONE if lo == _ZERO else _ZERO)
-    else:
-        hi = acc_hi
-        lo = acc_lo
-    r = np.int64(shift_right128(hi, lo, f))
-    return -r if neg else r
 
 
 @njit(inline="always", cache=True)

@@ -186,3 +186,37 @@ def test_random_networks_in_formats_up_to_and_past_the_refusal_limit(rnn, fmt):
         assert type(got) is type(ref) and (got.node, got.time, str(got)) == (ref.node, ref.time, str(ref))
         return
     assert_same_values(ref, got, fmt)
+
+
+@pytest.mark.parametrize("engine", ["numba", "c-interp", "c-straight"])
+@pytest.mark.parametrize("i,f", [(3, 4), (20, 35), (1, 62), (62, 1), (40, 23)])
+def test_a_node_value_exactly_at_the_largest_magnitude_is_not_an_overflow(engine, i, f):
+    """|v| = 2^i − 2^−f is the largest legal value: it must pass the overflow rule, and one
+    grid step more must not (a node whose bound exceeds the range is checked)."""
+    if engine != "numba" and __import__("shutil").which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    fmt = Fixed(i, f)
+    top = fmt.max_value
+    b = Builder("top")
+    x = b.input("x")
+    a = b.node("a", init=top - F(1, 2**f))
+    c = b.node("c", init=-top + F(1, 2**f))
+    y = b.node("y", init=0)
+    z = b.node("z", init=0)
+    b.update(a, 1 * a)
+    b.update(c, 1 * c)
+    b.update(y, a + x * F(1, 2**f))           # top at x = 1, bound 2·max: checked
+    b.update(z, c - x * F(1, 2**f))           # −top
+    b.output(y)
+    rnn = b.build()
+    assert _check(rnn, fmt, "top", engine) == "equal"
+    out = run_or_error(rnn, np.array([[1, 1]]), fmt, "reference")
+    assert out[0, 1] == top * 2**f
+    b2 = Builder("over")
+    x = b2.input("x")
+    a = b2.node("a", init=top)
+    y = b2.node("y", init=0)
+    b2.update(a, 1 * a)
+    b2.update(y, a + x * F(1, 2**f))          # one grid step past the top: overflow at time 1
+    b2.output(y)
+    assert _check(b2.build(), fmt, "over", engine) == "FixedPointOverflow"
