@@ -25,9 +25,9 @@ from . import __version__
 from .errors import InputError, RNNSimError
 
 _DELEGATED = {
-    "demo": ("constructions.demo", "build, simulate and verify a boosted network on the shipped example"),
-    "schedule": ("constructions.schedule", "print the output schedule t(i, n, m) of an enumeration network"),
-    "check": ("proofs_checks.runner", "run the numerical checks of the paper's lemmas"),
+    "demo": ("workflows.demo", "build, simulate and verify a boosted network on the shipped example"),
+    "schedule": ("workflows.schedule_figure", "print the output schedule t(i, n, m) of an enumeration network"),
+    "check": ("workflows.check_runner", "run the numerical checks of the paper's lemmas"),
 }
 _REPO = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ LEMMA_MODULES = (
     "constructions.enumeration", "constructions.components", "constructions.boosting",
     "constructions.bitsize", "constructions.models", "constructions.universal",
     "proofs_checks.textdist", "proofs_checks.advantage", "proofs_checks.boost",
-    "proofs_checks.bounds", "proofs_checks.factoring",
+    "proofs_checks.bounds", "proofs_checks.factoring", "workflows.bits",
 )
 
 

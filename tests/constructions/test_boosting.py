@@ -24,10 +24,11 @@ import rnnsim
 from rnnsim import Affine, Const, Node, Prod, Recip, ReLU
 from rnnsim.hidden import transplant_test
 from constructions import models
-from constructions.boosting import boost, boost_simple, iterate, schedule
+from constructions.boosting import boost, boost_simple, iterate
+from constructions.records import schedule_of
 from proofs_checks import boost as pboost
 from proofs_checks import textdist
-from tests.constructions.test_components import PAIR_NAMES, pairs
+from tests.constructions.pairs import PAIR_NAMES, pairs
 
 pytestmark = pytest.mark.lemma("Lemma 3")
 
@@ -58,7 +59,7 @@ def test_boosted_outputs_equal_lemma2_exactly_on_every_document(pair, k, r, N):
     lm, dist = pairs(k)[pair]
     B = boost(lm, dist, k=k, r=r, N=N, factor=W)
     qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
-                                    k=k, r=r, weight=W, N=N)
+                                    k=k, r=r, factor=W, N=N)
     got = exact_outputs(B, N)
     want = expected_matrix(qp, N)
     bad = np.argwhere(got != want)
@@ -77,7 +78,7 @@ def test_boost_equals_lemma2_for_random_markov_tables_patterns_and_weights(k, da
     dist = models.pattern_distinguisher(k, [format(p, f"0{k}b") for p in pats])
     N = 4
     qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
-                                    k=k, r=r, weight=w, N=N)
+                                    k=k, r=r, factor=w, N=N)
     assert (exact_outputs(boost(lm, dist, k=k, r=r, N=N, factor=w), N) == expected_matrix(qp, N)).all()
 
 
@@ -89,7 +90,7 @@ def test_boost_simple_computes_the_same_function_as_boost(k, r, N):
     b = exact_outputs(boost_simple(lm, dist, k=k, r=r, N=N, factor=W), N)
     assert (a == b).all()
     qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
-                                    k=k, r=r, weight=W, N=N)
+                                    k=k, r=r, factor=W, N=N)
     assert (b == expected_matrix(qp, N)).all()
 
 
@@ -127,7 +128,7 @@ def test_zero_probability_block_prefix_raises_reciprocal_of_zero():
     with pytest.raises(rnnsim.ReciprocalOfZero, match="boost.out"):
         rnnsim.simulate(B, [0, 1, 1, 0], "exact")
     qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
-                                    k=2, r=2, weight=W, N=4)
+                                    k=2, r=2, factor=W, N=4)
     with pytest.raises(ZeroDivisionError):
         qp((0, 1))
     # a document of positive probability runs fine and agrees
@@ -152,7 +153,7 @@ def test_loss_decrease_of_the_boosted_network_meets_lemma1_bound():
     P = textdist.as_distribution(p, 2, N)
     gain = textdist.kl(P, q) - textdist.kl(P, q_rnn)
     dd = d if not rep_a.flipped else (lambda j, x: 1 - d(j, x))
-    rep = pboost.lemma1(P, q, dd, k=k, r=r, weight=w)
+    rep = pboost.lemma1(P, q, dd, k=k, r=r, factor=w)
     assert abs(gain - rep.gain) < 1e-9
     assert gain >= rep.bound_exp - 1e-12 and gain >= rep_a.bound_M - 1e-12 > 0
     assert textdist.next_token_loss(P, q_rnn) < textdist.next_token_loss(P, q)
@@ -184,12 +185,11 @@ def test_claims_equal_counts_and_meet_spec_4_6_bounds(pair, k):
     lm, dist = pairs(k)[pair]
     for fn in (boost, boost_simple):
         B = fn(lm, dist, k=k, r=1, N=2 * k + 3, factor=W)
-        m = B.meta
-        assert (m["claimed_size"], m["claimed_hidden_size"], m["claimed_tau"], m["claimed_depth"]) == (
-            B.size, B.hidden_size, B.tau, B.depth)
-        bd = m["bounds"]
-        assert B.size <= bd["size"] and B.hidden_size <= bd["hidden_size"]
-        assert B.tau <= bd["tau"] and B.depth <= bd["depth"]
+        m = B.claims
+        assert (m.size, m.hidden_size, m.tau, m.depth) == (B.size, B.hidden_size, B.tau, B.depth)
+        bd = m.bounds
+        assert B.size <= bd.size and B.hidden_size <= bd.hidden_size
+        assert B.tau <= bd.tau and B.depth <= bd.depth
     B = boost(lm, dist, k=k, r=1, N=2 * k + 3, factor=W)
     HR, HD = lm.hidden_size, dist.hidden_size
     assert B.hidden_size <= HR + HD + 2 * k + 20
@@ -218,7 +218,7 @@ def test_only_spec_operations_are_used():
 def test_schedule_is_exposed():
     lm, dist = pairs(2)["markov2+parity_tau3"]
     B = boost(lm, dist, k=2, r=1, N=5, factor=W)
-    s = schedule(B)
+    s = schedule_of(B)
     assert s.tau_S == B.tau and s.k == 2 and s.t_out(1, 0, 0) == s.P
 
 
@@ -241,12 +241,11 @@ def test_iterate_sizes_hidden_linear_size_quadratic_depth_constant(k):
     assert dH[1] == dH[2] == dH[3] == dists[0].hidden_size + 2 * k + 20
     # size: increments grow by exactly the hidden increment (second differences constant)
     assert dS[2] - dS[1] == dS[3] - dS[2] == dH[1]
-    assert all(n.meta["claimed_size"] == n.size and n.meta["claimed_hidden_size"] == n.hidden_size
-               for n in nets)
+    assert all(n.claims.size == n.size and n.claims.hidden_size == n.hidden_size for n in nets)
     # depth: no increase after the first round (gates merge)
     depths = [n.depth for n in nets]
     assert len(set(depths)) == 1 and depths[0] <= lm.depth + 4
-    assert all(n.meta["claimed_depth"] == n.depth for n in nets)
+    assert all(n.claims.depth == n.depth for n in nets)
     # τ multiplies by (2^k + 1)·k per round (plus one step per slot)
     taus = [lm.tau] + [n.tau for n in nets]
     for a, b in zip(taus[1:], taus[2:]):
@@ -275,7 +274,7 @@ def test_three_rounds_of_boosting_compute_the_iterated_lemma2():
     simple = iterate(lm, dists[:2], k=1, rs=[1, 1], factors=ws[:2], N=N, simple=True)
     q = models.exact_definition(lm)
     for t, net in enumerate(nets):
-        q = pboost.boosted_conditional(q, models.exact_definition(dists[t]), k=1, r=1, weight=ws[t], N=N)
+        q = pboost.boosted_conditional(q, models.exact_definition(dists[t]), k=1, r=1, factor=ws[t], N=N)
         got = exact_outputs(net, N)
         assert (got == expected_matrix(q, N)).all(), t
         if t < len(simple):
@@ -288,3 +287,17 @@ def test_iterate_rejects_mismatched_arguments():
         iterate(lm, dists, k=2, rs=[1], factors=[W, W], N=5)
     with pytest.raises(ValueError, match="exactly one"):
         iterate(lm, dists, k=2, rs=[1, 1], N=5)
+
+
+def test_round_two_hidden_set_holds_for_garbage_that_respects_the_boolean_declarations():
+    """In round 2 the copy H2 of R's hidden set is outside H; its Boolean nodes are merged
+    into AND(c, run) = ReLU(c + run − 1), which is 0 at a LOAD step only if c ≤ 1. So the
+    hidden set passes the transplant test when Boolean nodes get 0/1 garbage (what they can
+    hold) and fails when the declaration is dropped and they may get 5."""
+    lm, _ = _round_inputs(1, 0)
+    dists = [models.pattern_distinguisher(1, ["1"]), models.parity_distinguisher(1)]
+    B2 = iterate(lm, dists, k=1, rs=[1, 1], factors=[Fr(1, 2), Fr(3, 4)], N=3)[-1]
+    docs = [(0, 0, 0), (1, 0, 1), (0, 1, 1)]
+    assert transplant_test(B2, docs, seed=3, garbage=3).ok
+    undeclared = B2.replace(boolean_nodes=())
+    assert not transplant_test(undeclared, docs, seed=3, garbage=3).ok
