@@ -175,6 +175,9 @@ class Float64:
         return v
 
     def to_exact(self, v):
+        """The double's exact value (NaN and ±inf stay floats)."""
+        if v != v or v in (math.inf, -math.inf):
+            return v
         return Fraction(v)
 
     def __repr__(self):

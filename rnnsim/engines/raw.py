@@ -63,11 +63,15 @@ def const_raw(c, arith):
 
 
 def raw_value(v, arith):
-    """One raw value → exact int/Fraction (float64: the double's exact value)."""
+    """One raw value → exact int/Fraction (float64: the double's exact value; NaN and ±inf,
+    which IEEE arithmetic can reach, stay floats)."""
     if isinstance(arith, Fixed):
         q = Fraction(int(v), arith.scale)
     elif isinstance(arith, Float64):
-        q = Fraction(float(v))
+        v = float(v)
+        if v != v or v in (float("inf"), float("-inf")):
+            return v
+        q = Fraction(v)
     else:
         q = Fraction(v)
     return q.numerator if q.denominator == 1 else q
