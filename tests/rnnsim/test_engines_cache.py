@@ -74,6 +74,7 @@ def _files(cache_dir, stem, ext):
     return sorted(Path(cache_dir).rglob(f"tinymod.{stem}-*.{ext}"))
 
 
+@pytest.mark.slow
 def test_kernel_caches_are_flushed_when_an_inlined_helper_changes(tiny):
     """numba keys a kernel's cache by its own file; the hash of every kernel module kept
     beside the cache (numba_cache.ensure_fresh) catches an edited helper."""
