@@ -44,6 +44,7 @@ from .raw import program_constants
  K_AFFINE_RELU, K_AFFINE_INT_RELU, K_RECIP_WIDE) = range(12)
 KNAMES = ("const", "affine", "relu", "prod", "recip", "copy", "affine_int", "affine_wide", "prod_wide",
           "affine_relu", "affine_int_relu", "recip_wide")
+WIDE_CODES = (K_AFFINE_WIDE, K_PROD_WIDE, K_RECIP_WIDE)
 AFFINE_CODES = (K_AFFINE, K_AFFINE_INT, K_AFFINE_WIDE, K_AFFINE_RELU, K_AFFINE_INT_RELU)
 
 
@@ -76,6 +77,11 @@ class KernelPlan:
     @property
     def n_ops(self) -> int:
         return self.ops.shape[1]
+
+    @property
+    def wide(self) -> bool:
+        """Whether any operation needs the 128-bit paths (the kernel with them runs the plan)."""
+        return bool(np.isin(self.ops[0, :, 0], WIDE_CODES).any())
 
 
 @dataclass

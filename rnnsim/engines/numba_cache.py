@@ -122,6 +122,11 @@ def ensure_fresh(modules=KERNEL_MODULES) -> None:
             pass
 
 
+def verified(kernel) -> bool:
+    """Whether ``kernel`` has already run in this process (through :func:`call`)."""
+    return kernel in _verified
+
+
 def call(kernel, *args, modules=KERNEL_MODULES):
     """``kernel(*args)``, repairing a cache that fails on the kernel's first call in this
     process (see the module docstring)."""

@@ -28,7 +28,7 @@ _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def umul128(a, b):
     """(hi, lo) of the 128-bit product of two uint64."""
     a0 = a & _U32
@@ -45,7 +45,7 @@ def umul128(a, b):
     return hi, lo
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def uabs(x):
     """|x| of an int64 as uint64 (exact for −2^63 too), and whether x < 0."""
     if x < 0:
@@ -53,7 +53,7 @@ def uabs(x):
     return np.uint64(x), False
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def add_signed_product(acc_hi, acc_lo, x, y):
     """acc + x·y in 128-bit two's complement (acc as uint64 hi, lo)."""
     ux, nx = uabs(x)
@@ -68,7 +68,7 @@ def add_signed_product(acc_hi, acc_lo, x, y):
     return acc_hi + hi + carry, lo2
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def bit_length128(hi, lo):
     """Number of bits of the unsigned 128-bit value hi·2^64 + lo."""
     n = 0
@@ -83,7 +83,7 @@ def bit_length128(hi, lo):
     return n
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def narrow(neg, hi, lo):
     """(int64 value, 0) of ±(hi·2^64 + lo) when |value| < 2^63, else (±1, bits needed)."""
     if hi != _ZERO or lo >= (_ONE << _S63):
@@ -92,7 +92,7 @@ def narrow(neg, hi, lo):
     return (-r if neg else r), np.int64(0)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def shift_right128_full(hi, lo, f):
     """(hi, lo) >> f for 0 ≤ f ≤ 63, all 128 bits."""
     if f == 0:
@@ -101,7 +101,7 @@ def shift_right128_full(hi, lo, f):
     return hi >> s, (lo >> s) | (hi << (_S64 - s))
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def mul_shift_trunc_checked(x, y, f):
     """trunc(x·y / 2^f) for int64 x, y: (value, 0), or (±1, bits) when it needs ≥ 64 bits."""
     ux, nx = uabs(x)
@@ -111,7 +111,7 @@ def mul_shift_trunc_checked(x, y, f):
     return narrow(nx != ny, hi, lo)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def shift_trunc128_checked(acc_hi, acc_lo, f):
     """trunc(acc / 2^f) of a signed 128-bit value: (value, 0), or (±1, bits) if it needs ≥ 64."""
     neg = (acc_hi >> _S63) != _ZERO
@@ -125,7 +125,7 @@ def shift_trunc128_checked(acc_hi, acc_lo, f):
     return narrow(neg, hi, lo)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def recip_wide(x, f):
     """trunc(2^(2f) / x) for int64 x ≠ 0 and 32 ≤ f ≤ 63 by exact 128-by-64-bit division:
     (value, 0), or (±1, bits) when the quotient needs ≥ 64 bits."""
