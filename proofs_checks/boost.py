@@ -152,6 +152,14 @@ class BoostedLM:
     def __repr__(self) -> str:
         return f"BoostedLM(k={self.k}, r={self.r}, N={self.N}, w={self.w})"
 
+    def __getstate__(self) -> dict:      # picklable (shards on other processes): caches stay behind
+        return {k: v for k, v in self.__dict__.items() if k not in ("_uv", "_blocks")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._uv = lru_cache(maxsize=None)(self._uv_uncached)
+        self._blocks = {}
+
     def _uv_uncached(self, z: tuple) -> tuple:
         """[(s, u(s), v(s)) for s ∈ Σ^k] after the prefix z = x_{<j}."""
         j = len(z) + 1
