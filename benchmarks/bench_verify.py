@@ -34,6 +34,7 @@ stdout and ``benchmarks/results/verify-<time>.{md,json}``.
 from __future__ import annotations
 
 import argparse
+import copy
 import ctypes
 import json
 import math
@@ -99,9 +100,8 @@ def demo_case(N: int):
                          k=k, r=r, eta=eta, N=N)
     d = models.pattern_d(k, pr["patterns"])
     q_table = LM.from_callable(models.markov_q(1, pr["table"]), 2, N)       # what the demo holds
-    old_expected = pboost.boosted_conditional(q_table, d, k=k, r=r, eta=eta, N=N)
-    new_expected = pboost.boosted_conditional(models.markov_q(1, pr["table"]), d, k=k, r=r, eta=eta, N=N, b=2)
-    return net, old_expected, new_expected, pr
+    expected = pboost.boosted_conditional(q_table, d, k=k, r=r, eta=eta, N=N)
+    return net, expected, expected, pr
 
 
 def iterate_case(rounds: int, k: int = 2, N: int = 6):
@@ -166,7 +166,8 @@ def compare(name, make, N, workers, repeats, target):
     rnnsim.simulate_all(net, min(N, 3), "float64", engine="numba", progress=False)   # kernel loaded
     runs = []
     for _ in range(repeats):
-        o, to = _clock(lambda: old_path(net, old_expected, N))
+        fresh = copy.deepcopy(old_expected)          # no per-prefix caches left from the last run
+        o, to = _clock(lambda: old_path(net, fresh, N))
         n, tn = _clock(lambda: new_path(net, new_expected, N, workers))
         runs.append({"old": {**o, **to}, "new": {**n, **tn}})
         print(f"  {name}: old {to['wall']:.1f} s, new {tn['wall']:.1f} s (load {tn['load']})", file=sys.stderr)

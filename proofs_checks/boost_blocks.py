@@ -101,14 +101,20 @@ def _d_window(d, j: int, zlo: int, zhi: int, k: int, b: int) -> tuple[np.ndarray
     S = b ** k
     if isinstance(d, DistTable) and d.b == b and d.k == k and j <= d.M:
         return d.window(j)[zlo:zhi].astype(np.int8), None, zhi - zlo
-    out = np.empty((zhi - zlo) * S, dtype=np.int8)
-    for n, x in enumerate(strings(j - 1 + k, zlo * S, zhi * S, b)):
-        dv = d(j, x)
+    xs = list(strings(j - 1 + k, zlo * S, zhi * S, b))
+    vals = [d(j, x) for x in xs]
+    try:
+        out = np.array(vals, dtype=np.int8)
+        ok = len(vals) == 0 or bool(np.all(((out == 0) | (out == 1)) & (out == np.asarray(vals, dtype=object))))
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if ok:
+        return out.reshape(-1, S), None, zhi - zlo
+    for n, dv in enumerate(vals):          # the first value outside {0, 1}, as the old loop met it
         if dv not in (0, 1):
-            return (out[: (n // S) * S].reshape(-1, S),
-                    ValueError(f"d({j}, {x}) = {dv!r} is not 0 or 1"), n // S)
-        out[n] = 1 if dv == 1 else 0
-    return out.reshape(-1, S), None, zhi - zlo
+            good = np.array(vals[: (n // S) * S], dtype=np.int8)
+            return good.reshape(-1, S), ValueError(f"d({j}, {xs[n]}) = {dv!r} is not 0 or 1"), n // S
+    return np.array([1 if v == 1 else 0 for v in vals], dtype=np.int8).reshape(-1, S), None, zhi - zlo
 
 
 def _zero_error(j: int, m: int, row: int, b: int) -> ZeroDivisionError:

@@ -200,9 +200,8 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     boosted = (boost_fn or build_boosted)(pr, r, eta)
     t_sim = time.perf_counter()
     # every output on every document against Lemma 2's q' (workflows.verify: prefix tree,
-    # sharded over workers / a Dask cluster); q as the Markov callable (= pr.q entry by entry,
-    # cheap to send to workers)
-    expected = pboost.boosted_conditional(models.markov_q(1, pr.q_table), pr.d, k=k, r=r, eta=eta, N=N, b=2)
+    # sharded over workers / a Dask cluster)
+    expected = pboost.boosted_conditional(pr.q, pr.d, k=k, r=r, eta=eta, N=N)
     ver = verify(boosted, expected, N, tol=TOL, engine=engine, workers=workers, scheduler=scheduler,
                  keep_outputs=True)
     out, err = ver.outputs, float(ver.max_error)

@@ -39,6 +39,8 @@ scheduler=None, shard_depth=None, progress=None, keep_outputs=False) -> VerifyRe
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -47,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from proofs_checks import boost as pboost
 from proofs_checks.boost_blocks import raw_rows
 from proofs_checks.lm import LM
 from rnnsim.arith import Exact, Fixed, parse_arithmetic
@@ -148,6 +151,49 @@ class _Job:
     @property
     def exact(self) -> bool:
         return isinstance(self.arith, Exact)
+
+
+def _unpack_lm(b: int, uniques: list, index: list) -> LM:
+    pool = np.empty(len(uniques), dtype=object)
+    pool[:] = uniques
+    return LM([pool[ix] for ix in index], b, validate=False)
+
+
+class _PackedLM:
+    """An exact LM table pickled as its distinct values and int32 indices (a Markov model's
+    2^20-row table is a handful of Fractions): unpickles to the LM itself."""
+
+    def __init__(self, lm: LM):
+        seen: dict = {}
+        uniques: list = []
+        index = []
+        for lv in lm.levels:
+            flat = lv.reshape(-1)
+            ix = np.empty(flat.size, dtype=np.int32)
+            for n, v in enumerate(flat):
+                key = (v.numerator, v.denominator)
+                i = seen.get(key)
+                if i is None:
+                    i = seen[key] = len(uniques)
+                    uniques.append(v)
+                ix[n] = i
+            index.append(ix.reshape(lv.shape))
+        small = np.uint8 if len(uniques) <= 256 else np.int32
+        self.args = (lm.b, uniques, [ix.astype(small) for ix in index])
+
+    def __reduce__(self):
+        return _unpack_lm, self.args
+
+
+def _shippable(expected):
+    """``expected`` with exact LM tables (also inside boosted chains) packed for pickling."""
+    if isinstance(expected, LM) and expected.exact:
+        return _PackedLM(expected)
+    if isinstance(expected, pboost.BoostedLM):
+        out = copy.copy(expected)
+        out.q = _shippable(expected.q)
+        return out
+    return expected
 
 
 _EXECUTORS: dict = {}
@@ -302,6 +348,8 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
         args = [(P, ex.node_values(state, P)) for P in range(b ** D)]
     t_top = time.perf_counter() - t
 
+    if not inline and len(args) > 1:
+        job = dataclasses.replace(job, expected=_shippable(expected))
     results, stats = run_shards(_shard, job, args, workers=1 if inline else workers, scheduler=scheduler,
                                 progress=progress, desc="verify", fault=_fault)
     for r in results:

@@ -111,6 +111,26 @@ def test_nan_outputs_count_as_infinite_error():
     assert not rep.ok and rep.max_error == math.inf and rep.worst_position == 3
 
 
+def test_exact_tables_are_shipped_packed_and_unpack_to_the_same_rows():
+    import pickle
+
+    import cloudpickle
+
+    N = 12
+    q = LM.from_callable(models.markov_q(1, TABLE), 2, N)
+    ql = pboost.boosted_conditional(pboost.boosted_conditional(q, models.pattern_d(2, PATTERNS), k=2, r=1,
+                                                               eta=0.3, N=N), models.pattern_d(1, ["1"]),
+                                    k=1, r=1, factor=Fraction(1, 2), N=N)
+    blob = cloudpickle.dumps(V._shippable(ql))
+    assert len(V._PackedLM(q).args[1]) == 4                # four distinct Fractions in 2^12 rows
+    assert len(blob) < len(pickle.dumps(q)) // 4
+    back = pickle.loads(blob)
+    assert isinstance(back.q.q, LM) and back.q.q.exact
+    for m in (0, 5, N - 1):
+        assert all(a == c and type(a) is type(c) for a, c in zip(back.q.q.levels[m].reshape(-1), q.levels[m].reshape(-1)))
+        assert (back.rows(m, 0, 2 ** m) == ql.rows(m, 0, 2 ** m)).all()
+
+
 def test_bad_arguments_are_clear_errors():
     net, ql = boosted(N=5)
     with pytest.raises(ValueError, match="N"):
