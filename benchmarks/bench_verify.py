@@ -302,10 +302,11 @@ def main(argv=None) -> int:
                     help="demoN, iterateR, strategiesR, cstraightR (default: demo18 demo20 iterate5)")
     ap.add_argument("--quick", action="store_true", help="demo14 demo16 iterate3")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--workers", type=int, default=None, help="verify's workers (default: all cores)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="verify's workers (default: verify's choice — all cores when it pays, else in-process)")
     args = ap.parse_args(argv)
     figures = args.figures or (["demo14", "demo16", "iterate3"] if args.quick else ["demo18", "demo20", "iterate5"])
-    workers = args.workers or len(os.sched_getaffinity(0))
+    workers = args.workers          # None: verify's own choice (all cores when it pays)
     rows = []
     for f in figures:
         print(f"{f} …", file=sys.stderr)

@@ -308,7 +308,8 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     """Check ``net`` against ``expected`` on every document of Σ^N (module docstring).
 
     ``workers``: local processes (None: all cores when the run is long enough to pay for
-    starting them, else this process); ``scheduler``: a Dask scheduler address
+    starting them and every core gets ≥ MIN_SHARD_DOCS documents, else this process, where
+    numba uses all cores); ``scheduler``: a Dask scheduler address
     (``tcp://host:8786``) or a ``distributed.Client`` — shards then run on that cluster;
     ``shard_depth``: D (None: :func:`plan_depth`); ``tol``: largest allowed error (default
     1e-9, exact arithmetic 0); ``keep_outputs``: also return the (b^N, N) output matrix.
@@ -323,8 +324,10 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     tol = (Fraction(0) if exact else FLOAT_TOL) if tol is None else (Fraction(tol) if exact else float(tol))
     work = 2 * b ** N * net.tau * net.size
     eng = select_engine(net.program, arith, engine, batch=b ** N, work=work)
-    if workers is None:
-        workers = 1 if (scheduler is None and (work / RATE < 3.0 or eng.name != "numba")) else default_workers()
+    if workers is None:   # processes pay (~2 s to start) for long runs with ≥ MIN_SHARD_DOCS documents each
+        cores = default_workers()
+        small = work / RATE < 3.0 or b ** N < cores * MIN_SHARD_DOCS or eng.name != "numba"
+        workers = 1 if (scheduler is None and small) else cores
     workers = max(1, int(workers))
     D = plan_depth(b, N, workers) if shard_depth is None else int(shard_depth)
     if not 0 <= D <= N - 1:
