@@ -29,9 +29,11 @@ workers (deterministic merge: largest error, then first document, then first pos
 Batch strategy (measured, see benchmarks/README.md): the prefix tree does the least work
 (b/(b−1)·b^N runs-tokens instead of N·b^N) and the fewest kernel calls (one per level); at
 batch < 64 the compiled engine is bound by its per-operation cost, not by the batch, so a
-full batch of documents is never faster than the tree's levels there. Shards hold between
-2^10 and 2^16 documents (at least 4 per worker when there are enough documents, at least one
-per worker otherwise).
+full batch of documents is not faster there (iterate round 4, N = 6: tree 9.0 s, full batch
+15.0 s). Shards hold at most 2^16 documents (at least 4 per worker while they keep 2^10, at
+least one per worker). Where they run: in this process unless worker processes are clearly
+faster (:func:`auto_workers`; on 2 cores numba's threads already share the simulation and a
+worker costs ~2 s to start, so the demo's N = 18 check runs in-process: 6 s against 12–15 s).
 
 ``verify(net, expected, N, *, arithmetic="float64", tol=None, engine="auto", workers=None,
 scheduler=None, shard_depth=None, progress=None, keep_outputs=False) -> VerifyReport``
@@ -59,12 +61,16 @@ from rnnsim.strings import nth_string
 
 from .sharding import default_workers, run_shards
 
-__all__ = ["VerifyReport", "verify", "plan_depth", "MAX_SHARD_DOCS", "MIN_SHARD_DOCS"]
+__all__ = ["VerifyReport", "verify", "plan_depth", "auto_workers", "MAX_SHARD_DOCS", "MIN_SHARD_DOCS"]
 
 MAX_SHARD_DOCS = 2 ** 16     # documents per shard at most (memory: ~N·8 bytes each, plus the runs)
 MIN_SHARD_DOCS = 2 ** 10     # below this a shard's per-level kernel calls cost more than its runs
 FLOAT_TOL = 1e-9
-RATE = 3e8                   # rough node-updates/s of the compiled engine (auto worker choice)
+# the auto worker choice (measured on the 2-core machine, demo network N = 18: in-process
+# 4.2 s CPU / 6 s wall, two processes 8 s CPU / 12–15 s wall, the difference being the start)
+RATE = 3e8                   # node-updates/s of the compiled engine per core
+REF_S_PER_DOC = 3e-6         # expected rows + comparison, seconds per document (Python, one core)
+START_S = 2.0                # starting a worker: interpreter, numpy, numba, the kernel, the plan
 
 
 @dataclass
@@ -133,6 +139,20 @@ def plan_depth(b: int, N: int, workers: int) -> int:
     while b ** D < workers and D < N - 1:
         D += 1
     return min(D, max(0, N - 1))
+
+
+def auto_workers(b: int, N: int, work: float, engine: str) -> int:
+    """1 (this process: numba runs the batch on all cores; the expected rows and the comparison
+    run on one) or all cores as worker processes, whichever the cost model says is clearly
+    faster: in-process ≈ work/(RATE·cores) + ref, processes ≈ START_S + (work/RATE + ref)/cores,
+    ref = REF_S_PER_DOC·b^N; processes also need ≥ MIN_SHARD_DOCS documents per core."""
+    cores = default_workers()
+    if cores < 2 or engine != "numba" or b ** N < cores * MIN_SHARD_DOCS:
+        return 1
+    ref = REF_S_PER_DOC * b ** N
+    inline = work / (RATE * cores) + ref
+    procs = START_S + (work / RATE + ref) / cores
+    return cores if procs < 0.8 * inline else 1
 
 
 @dataclass
@@ -307,9 +327,7 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
            progress: bool | None = None, keep_outputs: bool = False, _fault: dict | None = None) -> VerifyReport:
     """Check ``net`` against ``expected`` on every document of Σ^N (module docstring).
 
-    ``workers``: local processes (None: all cores when the run is long enough to pay for
-    starting them and every core gets ≥ MIN_SHARD_DOCS documents, else this process, where
-    numba uses all cores); ``scheduler``: a Dask scheduler address
+    ``workers``: local processes (None: :func:`auto_workers`); ``scheduler``: a Dask scheduler address
     (``tcp://host:8786``) or a ``distributed.Client`` — shards then run on that cluster;
     ``shard_depth``: D (None: :func:`plan_depth`); ``tol``: largest allowed error (default
     1e-9, exact arithmetic 0); ``keep_outputs``: also return the (b^N, N) output matrix.
@@ -324,10 +342,8 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     tol = (Fraction(0) if exact else FLOAT_TOL) if tol is None else (Fraction(tol) if exact else float(tol))
     work = 2 * b ** N * net.tau * net.size
     eng = select_engine(net.program, arith, engine, batch=b ** N, work=work)
-    if workers is None:   # processes pay (~2 s to start) for long runs with ≥ MIN_SHARD_DOCS documents each
-        cores = default_workers()
-        small = work / RATE < 3.0 or b ** N < cores * MIN_SHARD_DOCS or eng.name != "numba"
-        workers = 1 if (scheduler is None and small) else cores
+    if workers is None:
+        workers = auto_workers(b, N, work, eng.name) if scheduler is None else default_workers()
     workers = max(1, int(workers))
     D = plan_depth(b, N, workers) if shard_depth is None else int(shard_depth)
     if not 0 <= D <= N - 1:

@@ -192,3 +192,15 @@ def test_demo_checks_with_the_engine_on_worker_processes():
     for key in ("max_abs_error", "kl_after", "loss_after"):
         assert one.numbers[key] == two.numbers[key]
     assert one.numbers["verify"]["worst_document"] == two.numbers["verify"]["worst_document"]
+
+
+def test_auto_workers_follows_the_cost_model(monkeypatch):
+    monkeypatch.setattr(V, "default_workers", lambda: 2)
+    assert V.auto_workers(2, 6, 1e12, "numba") == 1          # 64 documents: the tree stays here
+    assert V.auto_workers(2, 20, 1e6, "numba") == 1          # cheap network: reference rows dominate either way
+    assert V.auto_workers(2, 18, 1.5e9, "reference") == 1
+    monkeypatch.setattr(V, "default_workers", lambda: 16)
+    # 16 cores: numba already uses them all in-process; workers pay when the Python rows
+    # (one core in-process) dominate — many documents, a cheap network
+    assert V.auto_workers(2, 20, 1e11, "numba") == 1
+    assert V.auto_workers(2, 24, 1e10, "numba") == 16
