@@ -105,6 +105,7 @@ def _call(payload: bytes, i: int, arg):
 
 
 _PAYLOAD: bytes | None = None
+CONNECT_TIMEOUT_S = 20
 
 
 def _init_process(payload: bytes, threads: int) -> None:
@@ -214,7 +215,14 @@ def _run_dask(fn, job, args, scheduler, progress, max_retries, desc, fault):
     from distributed import Client, KilledWorker, as_completed
 
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler, set_as_default=False) if own else scheduler
+    if own:
+        try:
+            client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as e:
+            raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
+    else:
+        client = scheduler
+    futs: dict = {}
     try:
         n_workers = len(client.scheduler_info().get("workers", {}))
         stats = RunStats(f"dask {client.scheduler.address}", n_workers)
@@ -229,7 +237,6 @@ def _run_dask(fn, job, args, scheduler, progress, max_retries, desc, fault):
             keys.append(key)
             return client.submit(_call, payload, i, args[i], key=key, pure=False)
 
-        futs = {}
         for i in range(len(args)):
             f = submit(i)
             futs[f.key] = (i, f)
@@ -245,6 +252,7 @@ def _run_dask(fn, job, args, scheduler, progress, max_retries, desc, fault):
                         futs[g.key] = (i, g)
                         ac.add(g)
                         continue
+                    client.cancel([g for _, g in futs.values()])
                     raise exc
                 results[i] = f.result()
                 bar.update()

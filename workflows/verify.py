@@ -45,7 +45,7 @@ import copy
 import dataclasses
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any
 
@@ -71,6 +71,7 @@ FLOAT_TOL = 1e-9
 RATE = 3e8                   # node-updates/s of the compiled engine per core
 REF_S_PER_DOC = 3e-6         # expected rows + comparison, seconds per document (Python, one core)
 START_S = 2.0                # starting a worker: interpreter, numpy, numba, the kernel, the plan
+DASK_PLAN_WORKERS = 16       # a cluster's size is not known before connecting: shard for 16 workers
 
 
 @dataclass
@@ -112,8 +113,7 @@ class VerifyReport:
                 f"({self.workers} worker(s), {self.retries} retried), {self.timings.get('total', 0):.2f} s")
 
     def as_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("outputs")
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "outputs"}
         for key in ("max_error", "tol", "worst_output", "worst_expected"):
             v = d[key]
             d[key] = float(v) if isinstance(v, Fraction) else v
@@ -329,7 +329,8 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
 
     ``workers``: local processes (None: :func:`auto_workers`); ``scheduler``: a Dask scheduler address
     (``tcp://host:8786``) or a ``distributed.Client`` — shards then run on that cluster;
-    ``shard_depth``: D (None: :func:`plan_depth`); ``tol``: largest allowed error (default
+    ``shard_depth``: D (None: :func:`plan_depth` for ``workers``, or for DASK_PLAN_WORKERS on a
+    cluster); ``tol``: largest allowed error (default
     1e-9, exact arithmetic 0); ``keep_outputs``: also return the (b^N, N) output matrix.
     """
     t_start = time.perf_counter()
@@ -343,7 +344,7 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     work = 2 * b ** N * net.tau * net.size
     eng = select_engine(net.program, arith, engine, batch=b ** N, work=work)
     if workers is None:
-        workers = auto_workers(b, N, work, eng.name) if scheduler is None else default_workers()
+        workers = auto_workers(b, N, work, eng.name) if scheduler is None else DASK_PLAN_WORKERS
     workers = max(1, int(workers))
     D = plan_depth(b, N, workers) if shard_depth is None else int(shard_depth)
     if not 0 <= D <= N - 1:

@@ -204,3 +204,27 @@ def test_auto_workers_follows_the_cost_model(monkeypatch):
     # (one core in-process) dominate — many documents, a cheap network
     assert V.auto_workers(2, 20, 1e11, "numba") == 1
     assert V.auto_workers(2, 24, 1e10, "numba") == 16
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch):
+    pytest.importorskip("distributed")
+    from workflows import sharding
+
+    monkeypatch.setattr(sharding, "CONNECT_TIMEOUT_S", 1)
+    net, ql = boosted(N=4)
+    with pytest.raises(ValueError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        V.verify(net, ql, 4, scheduler="tcp://127.0.0.1:9", progress=False)
+
+
+def test_an_error_of_the_computation_is_raised_not_retried(tmp_path):
+    """A shard that raises (here: the expected conditionals are undefined) is not a lost
+    worker: the error comes back unchanged, on every backend."""
+    net = models.markov_lm(1, TABLE)
+
+    def q(prefix):
+        if len(prefix) == 3:
+            raise ZeroDivisionError(f"q'(·|{tuple(prefix)}) is undefined")
+        return models.markov_q(1, TABLE)(prefix)
+    for workers in (1, 2):
+        with pytest.raises(ZeroDivisionError, match="undefined"):
+            V.verify(net, q, 5, workers=workers, shard_depth=2, progress=False)
