@@ -8,12 +8,14 @@ demo (``rnnsim demo``: one boosting round, Lemmas 1–3, checked exhaustively) �
 check_runner (``rnnsim check``: the THEORY §3 statements on random instances) ·
 schedule_figure (``rnnsim schedule``: recorded LOAD/RUN/HOLD figures, Lemmas 10–11) ·
 bits (Lemma 12's checks (a)–(d) by simulation) ·
-training (Algorithm 1's loss minimisation over the universal graph, toy sizes).
+training (Algorithm 1's loss minimisation over the universal graph, toy sizes) ·
+verify (every output on every document against the expected conditionals, sharded) ·
+sharding (shards inline, on local processes or a Dask cluster, with retries).
 """
 
 import importlib
 
-_MODULES = ("demo", "check_runner", "schedule_figure", "bits", "training")
+_MODULES = ("demo", "check_runner", "schedule_figure", "bits", "training", "verify", "sharding")
 
 
 def __getattr__(name):
