@@ -115,6 +115,17 @@ class BracketDistinguisher(Record):
     cap: int
 
 
+@dataclass(frozen=True)
+class Complement(Record):
+    """1 − d for the distinguisher with window ``k`` and record ``base`` (None when that
+    network was built by hand): :func:`constructions.families.complement`."""
+
+    kind: ClassVar[str] = "complement_distinguisher"
+    statement: ClassVar[str] = "THEORY 3"
+    k: int
+    base: Record | None
+
+
 # ---- constructions of THEORY §4 -------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -210,11 +221,11 @@ class Universal(Record):
 
 
 MODEL_RECORDS = (UniformLM, MarkovLM, PFALM, MotifAutomatonLM, PatternDistinguisher, MotifDistinguisher,
-                 ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher)
+                 ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher, Complement)
 
 KINDS: dict[str, type] = {c.kind: c for c in (
     UniformLM, MarkovLM, PFALM, MotifAutomatonLM, PatternDistinguisher, MotifDistinguisher,
-    ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher, Nodes, Gated, Counters,
+    ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher, Complement, Nodes, Gated, Counters,
     Enumeration, Components, Boost, Universal)}
 KINDS["schedule"] = Schedule
 
@@ -305,5 +316,5 @@ def _required(cls, name: str) -> bool:
 
 __all__ = ["Record", "record_of", "record_or_none", "schedule_of", "schedule_or_none", "KINDS", "MODEL_RECORDS",
            "UniformLM", "MarkovLM", "PFALM", "MotifAutomatonLM", "PatternDistinguisher",
-           "MotifDistinguisher", "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher",
+           "MotifDistinguisher", "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher", "Complement",
            "Nodes", "Gated", "Counters", "Enumeration", "Components", "Boost", "Universal"]

@@ -28,6 +28,8 @@ _DELEGATED = {
     "demo": ("workflows.demo", "build, simulate and verify a boosted network on the shipped example"),
     "schedule": ("workflows.schedule_figure", "print the output schedule t(i, n, m) of an enumeration network"),
     "check": ("workflows.check_runner", "run the numerical checks of the paper's lemmas"),
+    "selfboost": ("workflows.selfboost_cli", "Theorem 1: boost an LM RNN until no distinguisher of a class has advantage > ε"),
+    "growth": ("workflows.growth", "size, hidden size and τ of boost / boost_simple over rounds, against the closed forms"),
 }
 _REPO = Path(__file__).resolve().parent.parent
 

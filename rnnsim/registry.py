@@ -20,7 +20,8 @@ LEMMA_MODULES = (
     "constructions.enumeration", "constructions.components", "constructions.boosting",
     "constructions.bitsize", "constructions.models", "constructions.universal",
     "proofs_checks.textdist", "proofs_checks.advantage", "proofs_checks.boost",
-    "proofs_checks.bounds", "proofs_checks.factoring", "workflows.bits",
+    "proofs_checks.bounds", "proofs_checks.factoring", "workflows.bits", "constructions.families",
+    "workflows.selfboost",
 )
 
 
