@@ -139,7 +139,8 @@ class DistinguisherClass:
             for i in range(len(self.members)):
                 m = self.members[i]
                 if m.spec is not None:
-                    c = Member(m.spec.complement().label, spec=m.spec.complement(), complement_of=i)
+                    cs = m.spec.complement()
+                    c = Member(cs.label, spec=cs, complement_of=i)
                 else:
                     c = Member(f"¬{m.label}", net=families.complement(m.net), complement_of=i)
                 self._add(c, seen)
@@ -221,6 +222,12 @@ class DistinguisherClass:
             self._tables[key] = families.patterns(self.k, [[word]], tau=tau)[0].build()
         return self._tables[key]
 
+    def _single_table(self, tau: int, word: str, N: int, engine: str) -> DistTable:
+        key = ("single table", tau, word, N)
+        if key not in self._tables:
+            self._tables[key] = distinguisher_from_rnn(self._single(tau, word), self.k, N, "float64", engine)
+        return self._tables[key]
+
     def table(self, i: int, N: int, *, engine: str = "auto") -> DistTable:
         """Member i's d(j, x) on Σ^N, read from its network (exact 0/1)."""
         key = ("table", i, N)
@@ -257,12 +264,21 @@ class DistinguisherClass:
             if P is None:
                 out.append(alpha_of(self.table(i, N, engine=engine)))
                 continue
-            for w in P:
-                if (m.spec.tau, w) not in single:
-                    net = self._single(m.spec.tau, w)
-                    single[(m.spec.tau, w)] = alpha_of(distinguisher_from_rnn(net, self.k, N, "float64", engine))
-            out.append(sum((single[(m.spec.tau, w)] for w in P), zero))
+            out.append(self._set_sum(m.spec.tau, P, single, alpha_of, N, engine, zero))
         return ClassAdvantages(self.labels, out, exact, N, self.k)
+
+    def _set_sum(self, tau, P: tuple, memo: dict, alpha_of, N, engine, zero):
+        """α(P) = α(P minus its last word) + α({last word}); the memo holds every prefix of the
+        sorted word tuples seen, so all 2^(2^k) sets cost one addition each."""
+        if not P:
+            return zero
+        key = (tau, P)
+        if key not in memo:
+            w = P[-1]
+            if (tau, w) not in memo:
+                memo[(tau, w)] = alpha_of(self._single_table(tau, w, N, engine))
+            memo[key] = self._set_sum(tau, P[:-1], memo, alpha_of, N, engine, zero) + memo[(tau, w)]
+        return memo[key]
 
     def best(self, p, q, *, N: int | None = None, engine: str = "auto") -> Choice:
         """The member with the largest advantage, with its table and full Advantage."""

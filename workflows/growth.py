@@ -164,7 +164,7 @@ def _cycle(cls: DistinguisherClass, rounds: int) -> list[int]:
     return [(t - 1) % len(cls) for t in range(1, rounds + 1)]
 
 
-def growth(ks=(1, 2, 3, 4), rounds: int = 6, *, cls="mixed", start: RNN | None = None, max_nodes: int = 20000,
+def growth(ks=(1, 2, 3, 4), rounds: int = 6, *, cls="mixed", start: RNN | None = None, max_nodes: int = 2000,
            simple: bool = True, hooks=(), progress: bool | None = None) -> GrowthReport:
     """Boost for ``rounds`` rounds for each k in ``ks`` (module docstring); returns every row,
     the fits and the failed closed-form checks."""
@@ -265,6 +265,8 @@ def _cell(v) -> str:
         return "—"
     if isinstance(v, float):
         return f"{v:.3g}"
+    if isinstance(v, int) and abs(v) >= 10 ** 9:      # τ after many rounds: exact in --json
+        return f"{v:.3e}"
     return str(v)
 
 
@@ -295,8 +297,8 @@ def main(argv=None) -> int:
     ap.add_argument("--class", dest="cls", default="mixed",
                     help="distinguisher class: mixed (default), patterns, motifs, parity, repeat, brackets, "
                          "or a '+'-joined union; members are used in turn")
-    ap.add_argument("--max-nodes", type=int, default=20000,
-                    help="build a round only when its closed-form size is at most this (default 20000)")
+    ap.add_argument("--max-nodes", type=int, default=2000,
+                    help="build a round only when its closed-form size is at most this (default 2000)")
     ap.add_argument("--no-simple", action="store_true", help="skip boost_simple")
     ap.add_argument("--json", dest="json_out", default=None, help="write the full record to this JSON file")
     ap.add_argument("--plot", default=None, help="write the figure (size, hidden size, τ per round) to this PNG")

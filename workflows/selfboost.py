@@ -66,6 +66,7 @@ class Row:
     alpha: float | None = None     # its advantage against q_{t−1}
     r: int | None = None
     eta: float | None = None
+    factor: object = None          # e^{−η} as used (a float, or a Fraction in exact arithmetic)
     kl: float = math.nan           # KL(p‖q_t)
     loss: float = math.nan         # L_p(q_t)
     max_alpha: float | None = None  # max over 𝒟 of |α| against q_t
@@ -159,6 +160,18 @@ def vanishing_denominator(q: LM, *, k: int, r: int) -> tuple | None:
     return None
 
 
+def _refuse_vanishing(q: LM, k: int, r: int, t: int) -> None:
+    zero = vanishing_denominator(q, k=k, r=r)
+    if zero is not None:
+        j, z, blk = zero
+        where = "the start LM" if t == 0 else f"the LM of round {t - 1}"
+        raise ConstructionError(
+            f"selfboost: {where} gives probability 0 to the block prefix {''.join(map(str, blk))} after "
+            f"x_<{j} = {''.join(map(str, z)) or '(empty)'}, so Lemma 2's denominator Σ u·v·1_den vanishes there "
+            f"when boosting with offset r = {r} (boosting multiplies by factors in [e^(−η), 1] and never removes a "
+            "zero of the start LM); start from an LM with every conditional > 0 (e.g. mix it with the uniform LM)")
+
+
 def _check_eps(eps) -> float:
     try:
         e = float(eps)
@@ -205,7 +218,7 @@ def selfboost(p, *, k: int, eps, cls: DistinguisherClass | str = "patterns", sta
     start = models.uniform_lm(2) if start is None else start
     require_lm(start, "selfboost", what="the start LM", alphabet=2)
     tol = (0 if exact else FLOAT_TOL) if tol is None else tol
-    engine_v = _engine(engine)
+    engine_v = "auto" if exact and engine == "auto" else _engine(engine)     # exact: the reference engine
     M = N - k + 1
     step = eps ** 2 * M / (2 * k)
 
@@ -216,6 +229,13 @@ def selfboost(p, *, k: int, eps, cls: DistinguisherClass | str = "patterns", sta
     rows = [Row(0, "start", kl=kl(pp, q), loss=next_token_loss(pp, q), **_sizes(measure(start)),
                 wall_s=time.perf_counter() - t_start)]
     _hooks(hooks, rows[0], start, q)
+    for r in range(1, k + 1):            # any offset may be chosen: every one must keep a denominator
+        _refuse_vanishing(q, k, r, 0)
+    if not math.isfinite(rows[0].kl):
+        raise ConstructionError(
+            "selfboost: KL(p‖q_0) is infinite: the start LM gives probability 0 to a document p can produce, and "
+            "boosting multiplies probabilities by factors in [e^(−η), 1], so that zero stays; start from an LM with "
+            "every conditional > 0 (e.g. the uniform LM)")
     bound = rows[0].kl / step
     limit = max_rounds if max_rounds is not None else int(math.ceil(bound)) + 1
     failures: list[str] = []
@@ -243,20 +263,14 @@ def selfboost(p, *, k: int, eps, cls: DistinguisherClass | str = "patterns", sta
         else:
             w = math.exp(-float(alpha))
             eta = float(alpha)
-        zero = vanishing_denominator(chain, k=k, r=r)
-        if zero is not None:
-            j, z, blk = zero
-            raise ConstructionError(
-                f"selfboost round {t}: the LM gives probability 0 to the block prefix {''.join(map(str, blk))} "
-                f"after x_<{j} = {''.join(map(str, z)) or '(empty)'}, so Lemma 2's denominator Σ u·v·1_den vanishes "
-                f"there for offset r = {r} (boosting multiplies by e^(−η) ≥ 0 and never removes a zero of the start "
-                "LM); start from an LM with every conditional > 0 (e.g. mix it with the uniform LM)")
+        _refuse_vanishing(chain, k, r, t)
         D = C.network(choice.index)
         expected = pboost.boosted_conditional(chain, choice.table, k=k, r=r, factor=w, N=N)
         nxt = next_counts(counts, Counts.of(D), k)
         build = net is not None and (max_built is None or t <= max_built) and _affordable(
             nxt, N, rate, budget - (time.perf_counter() - t_start))
-        row = Row(t, "built" if build else "closed form", winner=choice.label, alpha=float(alpha), r=r, eta=eta)
+        row = Row(t, "built" if build else "closed form", winner=choice.label, alpha=float(alpha), r=r, eta=eta,
+                  factor=w)
         S_r, n_r = float(choice.adv.S[r]), choice.adv.n[r]
         row.bound_lemma1 = eta * S_r - (eta - 1 + math.exp(-eta)) * n_r
         row.bound_alpha = float(alpha) ** 2 * M / (2 * k)

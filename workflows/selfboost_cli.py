@@ -83,6 +83,8 @@ def _c(v, fmt="{:.4g}") -> str:
         return "✓" if v else "✗"
     if isinstance(v, float):
         return fmt.format(v)
+    if isinstance(v, int) and abs(v) >= 10 ** 9:      # τ after many rounds: exact in --json
+        return f"{v:.3e}"
     return str(v)
 
 
@@ -111,10 +113,10 @@ def markdown(rep: SelfBoostReport) -> str:
         f"{rep.arithmetic}; stopped: {rep.stop} (final max|α| = {rep.rows[-1].max_alpha:.4g})",
         f"- rounds: {rep.rounds} ({rep.built} built, {rep.rounds - rep.built} closed form) ≤ Theorem 1 bound "
         f"KL(p‖q_0)/(ε²M/(2k)) = {rep.round_bound:.4g} {'✓' if ok else '✗'}",
-        f"- final network: size {b['final']['size']}, hidden {b['final']['hidden']}, τ {b['final']['tau']}; "
+        f"- final network: size {b['final']['size']}, hidden {b['final']['hidden']}, τ {_c(b['final']['tau'])}; "
         f"Theorem 1 bookkeeping after {rep.rounds} rounds with the largest member "
         f"(size {b['largest_member']['size']}, hidden {b['largest_member']['hidden']}, τ {b['largest_member']['tau']}): "
-        f"size ≤ {b['after_rounds']['size']}, hidden ≤ {b['after_rounds']['hidden']}, τ ≤ {b['after_rounds']['tau']}",
+        f"size ≤ {b['after_rounds']['size']}, hidden ≤ {b['after_rounds']['hidden']}, τ ≤ {_c(b['after_rounds']['tau'])}",
         f"- hidden size after the bound's {int(rep.round_bound)} rounds: ≤ h_0 + rounds·(h_D + 2k + 20) = "
         f"{b['hidden_after_bound']}",
         f"- total {rep.time_s:.1f} s",
