@@ -53,7 +53,7 @@ def selfboost_figure(rep, path) -> None:
     a.set_xlabel("round t")
     a.set_ylabel("KL(p‖q_t)  (nats, documents)")
     a.set_title("(a) KL to the source, with Lemma 1's guarantees")
-    a.legend(fontsize=7, loc="lower left")
+    a.legend(fontsize=7, loc="best")
 
     b = ax[1]
     b.plot(t, [r.max_alpha for r in rows], "o-", color="C0", ms=4, label=r"$\max_{d}\,|\alpha(d)|$ against $q_t$")
