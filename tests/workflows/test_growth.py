@@ -47,10 +47,12 @@ def test_closed_forms_equal_built_networks_k1_to_4_six_rounds_mixed_class(study)
 
 
 def test_next_counts_equals_the_builders_for_both_period_cases():
-    """V = 1 (τ_R = τ_D) and V = 2, k = 1 (slot length 3) and k = 3, both constructions."""
+    """V = 1 (τ_R = τ_D) and V = 2, k = 1 (slot length 3) and k = 3, both constructions; the
+    depth set by the distinguisher's gated depth (bracket, τ 2: 4 > the k = 1 skeleton's 3)."""
     for k, lm, D in ((1, models.uniform_lm(2), models.parity_distinguisher(1)),
                      (3, models.markov_lm(2, [0.5] * 4, tau=2), models.repeat_distinguisher(3, tau=2)),
-                     (3, models.uniform_lm(2), families.mixed(3)[2].build())):
+                     (3, models.uniform_lm(2), families.mixed(3)[2].build()),
+                     (1, models.uniform_lm(2), models.bracket_distinguisher(1, 2, tau=2))):   # D's gated depth 4 > 3
         for simple in (False, True):
             fn = boosting.boost_simple if simple else boosting.boost
             net = fn(lm, D, k=k, r=1, eta=0.2, N=k + 2)

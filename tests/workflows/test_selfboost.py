@@ -127,6 +127,21 @@ def test_user_start_class_and_markdown():
     assert "≤ Theorem 1 bound" in text and "✗" not in text
 
 
+def test_a_network_that_differs_from_lemma_2_is_reported(monkeypatch):
+    """A boost built with the wrong factor fails the exhaustive check: the report says so."""
+    import workflows.selfboost as S
+
+    real = S.boosting.boost
+
+    def wrong(lm, dist, **kw):
+        kw["factor"] = kw["factor"] * Fraction(9, 10)
+        return real(lm, dist, **kw)
+
+    monkeypatch.setattr(S.boosting, "boost", wrong)
+    _, rep, _ = _run(4, 2, 0.05, max_built=1)
+    assert rep.failures and "differs from Lemma 2's q'" in rep.failures[0] and rep.rows[1].max_error > 1e-3
+
+
 def test_bad_input_gets_clear_errors():
     p = default_source(4)
     with pytest.raises(ConstructionError, match="empty"):
