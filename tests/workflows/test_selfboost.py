@@ -142,6 +142,16 @@ def test_a_network_that_differs_from_lemma_2_is_reported(monkeypatch):
     assert rep.failures and "differs from Lemma 2's q'" in rep.failures[0] and rep.rows[1].max_error > 1e-3
 
 
+def test_a_gain_below_lemma_1_is_reported(monkeypatch):
+    """If the KL did not fall (here: a KL that always reads 1), both guarantees are reported broken."""
+    import workflows.selfboost as S
+
+    monkeypatch.setattr(S, "kl", lambda p, q: 1.0)
+    _, rep, _ = _run(4, 2, 0.05, budget=0, max_rounds=2)
+    assert any("KL gain 0 < Lemma 1" in f for f in rep.failures)
+    assert any("KL gain 0 < α²M/(2k)" in f for f in rep.failures)
+
+
 def test_bad_input_gets_clear_errors():
     p = default_source(4)
     with pytest.raises(ConstructionError, match="empty"):
