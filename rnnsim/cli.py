@@ -30,6 +30,7 @@ _DELEGATED = {
     "check": ("workflows.check_runner", "run the numerical checks of the paper's lemmas"),
     "selfboost": ("workflows.selfboost_cli", "Theorem 1: boost an LM RNN until no distinguisher of a class has advantage > ε"),
     "growth": ("workflows.growth", "size, hidden size and τ of boost / boost_simple over rounds, against the closed forms"),
+    "algorithm1": ("workflows.algorithm1", "Algorithm 1: loss minimization over growing classes, Lemma 4's bad set"),
 }
 _REPO = Path(__file__).resolve().parent.parent
 

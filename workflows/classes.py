@@ -228,7 +228,7 @@ class DistinguisherClass:
             self._tables[key] = distinguisher_from_rnn(self._single(tau, word), self.k, N, "float64", engine)
         return self._tables[key]
 
-    def table(self, i: int, N: int, *, engine: str = "auto") -> DistTable:
+    def member_table(self, i: int, N: int, *, engine: str = "auto") -> DistTable:
         """Member i's d(j, x) on Σ^N, read from its network (exact 0/1)."""
         key = ("table", i, N)
         if key not in self._tables:
@@ -262,7 +262,7 @@ class DistinguisherClass:
         for i, m in enumerate(self.members):
             P = m.pattern_set
             if P is None:
-                out.append(alpha_of(self.table(i, N, engine=engine)))
+                out.append(alpha_of(self.member_table(i, N, engine=engine)))
                 continue
             out.append(self._set_sum(m.spec.tau, P, single, alpha_of, N, engine, zero))
         return ClassAdvantages(self.labels, out, exact, N, self.k)
@@ -280,6 +280,23 @@ class DistinguisherClass:
             memo[key] = self._set_sum(tau, P[:-1], memo, alpha_of, N, engine, zero) + memo[(tau, w)]
         return memo[key]
 
+    # ---- the interface of workflows.advantages (Algorithm 1, trained models) ------------------------
+
+    def table(self, p, q):
+        """An :class:`workflows.advantages.AdvantageTable`: one row per member, the best member."""
+        from .advantages import AdvantageRow, AdvantageTable
+
+        advs = self.advantages(p, q)
+        i = advs.best
+        return AdvantageTable([AdvantageRow(lb, a) for lb, a in zip(advs.labels, advs.alpha)], advs.labels[i],
+                              advs.alpha[i], self.k)
+
+    def best_distinguisher(self, p, q):
+        """(d as a table, α ≥ 0, its pattern set as bit tuples or None), as ``PatternSets`` gives."""
+        ch = self.best(p, q)
+        P = self.members[ch.index].pattern_set
+        return ch.table, ch.alpha, None if P is None else [tuple(int(c) for c in w) for w in P]
+
     def best(self, p, q, *, N: int | None = None, engine: str = "auto") -> Choice:
         """The member with the largest advantage, with its table and full Advantage."""
         p = as_distribution(p)
@@ -287,6 +304,6 @@ class DistinguisherClass:
         q = recover_lm(q, N, engine=engine)
         advs = self.advantages(p, q, N=N, engine=engine)
         i = advs.best
-        table = self.table(i, N, engine=engine)
+        table = self.member_table(i, N, engine=engine)
         adv = advantage(p, q, table, k=self.k)
         return Choice(i, self.labels[i], self.network(i), table, adv, advs)

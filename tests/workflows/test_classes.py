@@ -63,7 +63,7 @@ def test_every_members_advantage_equals_the_definition_exactly(pq, name, k):
 def test_class_tables_come_from_the_member_networks_and_are_closed_under_complement(pq):
     p, q = pq
     C = DistinguisherClass(2, families.mixed(2) + [("mine", _parity_by_hand())])
-    tables = [C.table(i, N) for i in range(len(C))]
+    tables = [C.member_table(i, N) for i in range(len(C))]
     keys = {tuple(np.concatenate(t.tables)) for t in tables}
     for t in tables:
         assert tuple(np.concatenate(t.complement().tables)) in keys
@@ -81,7 +81,7 @@ def test_pattern_sets_by_additivity_equal_the_networks(pq):
     C = DistinguisherClass.named("patterns", 2)
     advs = C.advantages(p, q)
     for i in range(len(C)):
-        assert advs.alpha[i] == advantage(p, q, C.table(i, N), k=2).alpha
+        assert advs.alpha[i] == advantage(p, q, C.member_table(i, N), k=2).alpha
 
 
 def test_best_member_with_an_lm_network_and_float_model(pq):
@@ -105,6 +105,21 @@ def test_all_pattern_sets_of_window_4(pq):
     assert C.largest() == {"size": 5, "hidden": 3, "tau": 1}
 
 
+def test_the_algorithm_1_interface(pq):
+    """A DistinguisherClass can stand where Algorithm 1 takes a class (workflows.advantages):
+    same largest advantage as PatternSets, and a member Algorithm 1 can boost with."""
+    from workflows.advantages import PatternSets, as_class
+
+    p, q = pq
+    C = DistinguisherClass.named("patterns", 3)
+    assert as_class(C, 3) is C
+    mine, theirs = C.table(p, q), PatternSets(3).table(p, q)
+    assert mine.max_abs == theirs.max_abs and mine.best == "P" + theirs.best
+    d, a, P = C.best_distinguisher(p, q)
+    d2, a2, P2 = PatternSets(3).best_distinguisher(p, q)
+    assert a == a2 and sorted(P) == sorted(P2) and advantage(p, q, d, k=3).alpha == a
+
+
 def test_bad_classes():
     with pytest.raises(ConstructionError, match="empty"):
         DistinguisherClass(2, [])
@@ -117,6 +132,6 @@ def test_bad_classes():
     with pytest.raises(ConstructionError, match="unknown distinguisher class 'nope'"):
         DistinguisherClass.named("patterns+nope", 2)
     with pytest.raises(ConstructionError, match="N = 1 must be an integer ≥ the window k = 2"):
-        DistinguisherClass.named("parity", 2).table(0, 1)
+        DistinguisherClass.named("parity", 2).member_table(0, 1)
     with pytest.raises(ConstructionError, match="positive integer"):
         DistinguisherClass(0, families.parity(1))
