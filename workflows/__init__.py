@@ -14,13 +14,14 @@ sharding (shards inline, on local processes or a Dask cluster, with retries) ·
 classes (distinguisher classes closed under complement; the advantage of every member) ·
 selfboost + selfboost_cli (``rnnsim selfboost``: Theorem 1's loop, built rounds then closed forms) ·
 growth (``rnnsim growth``: sizes over rounds against the closed forms, fits) ·
-boost_figures (the figures of both) · testing (hypothesis strategies and ``check_computes`` for users).
+boost_figures (the figures of both) · strategies (the test suite's hypothesis strategies for random
+networks) · testing (for users: those, LM / distinguisher / format strategies, ``check_computes``).
 """
 
 import importlib
 
 _MODULES = ("demo", "check_runner", "schedule_figure", "bits", "training", "verify", "sharding", "classes",
-            "selfboost", "selfboost_cli", "growth", "boost_figures", "testing")
+            "selfboost", "selfboost_cli", "growth", "boost_figures", "strategies", "testing")
 
 
 def __getattr__(name):

@@ -16,10 +16,13 @@ the nodes it reads over the last token's τ steps. ``lm_function(q)`` and
 distinguisher ``d(j, x) -> 0/1`` (THEORY §6) into such an F; :func:`assert_computes`
 raises AssertionError with the report.
 
-**Strategies** (``hypothesis.strategies``): :func:`rationals`, :func:`networks` (random
-valid RNNs: mixed Affine/ReLU/Prod/Recip transitions, random τ, alphabet, input encoding,
+**Strategies** (``hypothesis.strategies``; needs hypothesis: ``pip install rnnsim[test]``):
+the test suite's :func:`rationals`, :func:`expressions`, :func:`networks` (random valid
+RNNs: mixed Affine/ReLU/Prod/Recip transitions, random τ, alphabet, input encoding,
 hierarchical names, shared subexpressions, a hidden set satisfying THEORY §2.5(a), values
-clamped to [−B, B]), :func:`documents`, :func:`lm_networks` ((network, exact q) from the
+clamped to [−B, B]; ``bounded_digits=True`` for exact arithmetic over many steps),
+:func:`documents` and :func:`networks_and_documents` (from :mod:`workflows.strategies`),
+:func:`tokens` (one document over Σ), :func:`lm_networks` ((network, exact q) from the
 model families of THEORY §4.7: uniform, Markov, PFA, motif automata; ``positive=True``
 keeps every conditional > 0, as boosting needs), :func:`distinguisher_networks` ((network,
 exact d) for a window k: pattern sets, motifs, parity, repeat, brackets and complements,
@@ -36,80 +39,19 @@ import hypothesis.strategies as st
 
 import rnnsim
 from constructions import families, models
-from rnnsim import Builder, Const, Node, Recip, relu
+from .strategies import (  # noqa: F401  (re-exported: the whole kit from one module)
+    clamp, documents, expressions, linear_expressions, networks, networks_and_documents, rationals,
+)
 from rnnsim.arith import Exact, parse_arithmetic
 from rnnsim.strings import by_prefix, nth_string
 
-__all__ = ["rationals", "expressions", "networks", "documents", "lm_networks", "distinguisher_networks", "formats",
+__all__ = ["rationals", "expressions", "linear_expressions", "networks", "documents", "networks_and_documents",
+           "clamp", "tokens", "lm_networks", "distinguisher_networks", "formats",
            "check_computes", "assert_computes", "lm_function", "distinguisher_function", "ComputeReport",
            "Counterexample"]
 
-_DENOMS = (1, 1, 2, 3, 4, 8)
-_PREFIXES = ("", "", "a.", "a.b.", "z.", "boost.U.H2.")
-
-
-# ---- strategies: networks ----------------------------------------------------------------------------
-
-def rationals(lo: int = -6, hi: int = 6, *, nonzero: bool = False):
-    """Small exact rationals p/q (q ∈ {1, 2, 3, 4, 8}); ints stay ints."""
-    s = st.builds(Fraction, st.integers(lo, hi), st.sampled_from(_DENOMS)).map(
-        lambda f: f.numerator if f.denominator == 1 else f)
-    return s.filter(lambda v: v != 0) if nonzero else s
-
-
-def _clamp(e, bound):
-    return relu(e + bound) - relu(e - bound) - bound
-
-
-@st.composite
-def expressions(draw, leaves, depth: int, *, recip: bool = True):
-    """A random expression over the node names ``leaves`` with at most ``depth`` nonlinear levels."""
-    if depth <= 0 or draw(st.integers(0, 3)) == 0:
-        if draw(st.integers(0, 4)) == 0:
-            return Const(draw(rationals()))
-        return Node(draw(st.sampled_from(list(leaves))))
-    kind = draw(st.sampled_from(["affine", "relu", "prod"] + (["recip"] if recip else [])))
-    sub = lambda d: draw(expressions(leaves, d, recip=recip))  # noqa: E731
-    if kind == "affine":
-        e = Const(draw(rationals(-3, 3)))
-        for _ in range(draw(st.integers(1, 3))):
-            e = e + draw(rationals(-3, 3, nonzero=True)) * sub(depth)
-        return e
-    if kind == "relu":
-        return relu(sub(depth - 1) + draw(rationals(-2, 2)))
-    if kind == "prod":
-        return sub(depth - 1) * sub(depth - 1)
-    return Recip(relu(sub(depth - 1)) + draw(st.sampled_from([Fraction(1, 2), 1, 2])))   # never 1/0
-
-
-@st.composite
-def networks(draw, *, min_nodes: int = 1, max_nodes: int = 5, max_tau: int = 3, max_depth: int = 3,
-             alphabet: int | None = None, onehot: bool | None = None, recip: bool = True, clamp_bound=8):
-    """A random valid :class:`rnnsim.RNN` (module docstring); ``clamp_bound=None`` for raw transitions."""
-    b = alphabet if alphabet is not None else draw(st.sampled_from([2, 2, 3]))
-    tau = draw(st.integers(1, max_tau))
-    use_onehot = draw(st.booleans()) if onehot is None else onehot
-    n = draw(st.integers(min_nodes, max_nodes))
-    builder = Builder(draw(st.sampled_from(["rand", "net.r"])), tau=tau, alphabet=b)
-    inputs = [x.name for x in builder.input_onehot("x")] if use_onehot else [builder.input("x").name]
-    names = []
-    for i in range(n):
-        name = f"{draw(st.sampled_from(_PREFIXES))}n{i}"
-        names.append(name)
-        builder.node(name, init=draw(rationals(-3, 3)))
-    hidden = [nm for nm in names if draw(st.booleans())]
-    hset = set(hidden)
-    for nm in names:
-        leaves = (hidden if nm in hset else names) + inputs
-        f = draw(expressions(leaves, draw(st.integers(0, max_depth)), recip=recip))
-        builder.update(nm, f if clamp_bound is None else _clamp(f, clamp_bound))
-    builder.hidden(*hidden)
-    builder.output(draw(st.sampled_from(names)))
-    return builder.build(meta={"generator": "workflows.testing.networks"})
-
-
-def documents(b: int, *, min_len: int = 1, max_len: int = 6):
-    """A token sequence over Σ = {0, …, b−1}."""
+def tokens(b: int, *, min_len: int = 1, max_len: int = 6):
+    """One token sequence over Σ = {0, …, b−1}."""
     return st.lists(st.integers(0, b - 1), min_size=min_len, max_size=max_len)
 
 
@@ -278,7 +220,7 @@ def _by_hypothesis(net, F, N, arith, tol, engine, examples, seed) -> ComputeRepo
 
     cfg = settings(max_examples=examples, database=None, derandomize=seed is not None, deadline=None)
     try:
-        doc = find(documents(net.alphabet, max_len=N), lambda d: first_bad(d) is not None, settings=cfg)
+        doc = find(tokens(net.alphabet, max_len=N), lambda d: first_bad(d) is not None, settings=cfg)
     except NoSuchExample:
         return ComputeReport(True, "hypothesis", examples, N, None)
     m = first_bad(doc)
