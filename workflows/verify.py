@@ -57,6 +57,7 @@ from proofs_checks.lm import LM
 from rnnsim.arith import Exact, Fixed, parse_arithmetic
 from rnnsim.engines import get_engine, select_engine
 from rnnsim.engines.base import raw_to_exact, raw_to_float
+from rnnsim.errors import InputError
 from rnnsim.strings import nth_string
 
 from .sharding import default_workers, run_shards
@@ -311,15 +312,15 @@ def _shard(job: _Job, arg) -> dict:
 def _check_expected(expected, b: int, N: int) -> None:
     if isinstance(expected, LM):
         if expected.b != b or expected.N < N:
-            raise ValueError(f"expected LM has b={expected.b}, N={expected.N}; the network needs b={b}, N≥{N}")
+            raise InputError(f"expected LM has b={expected.b}, N={expected.N}; the network needs b={b}, N≥{N}")
         return
     if hasattr(expected, "rows"):
         if getattr(expected, "b", b) != b or getattr(expected, "N", N) < N:
-            raise ValueError(f"expected conditionals have b={getattr(expected, 'b', '?')}, "
+            raise InputError(f"expected conditionals have b={getattr(expected, 'b', '?')}, "
                              f"N={getattr(expected, 'N', '?')}; the network needs b={b}, N≥{N}")
         return
     if not callable(expected):
-        raise TypeError(f"expected must be an LM, a BoostedLM or a callable q(prefix), got {type(expected).__name__}")
+        raise InputError(f"expected must be an LM, a BoostedLM or a callable q(prefix), got {type(expected).__name__}")
 
 
 def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str = "auto",
@@ -335,7 +336,7 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     """
     t_start = time.perf_counter()
     if not (isinstance(N, int) and N >= 1):
-        raise ValueError(f"document length N must be a positive integer, got {N!r}")
+        raise InputError(f"document length N must be a positive integer, got {N!r}")
     b = net.alphabet
     _check_expected(expected, b, N)
     arith = parse_arithmetic(arithmetic)
@@ -348,7 +349,7 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     workers = max(1, int(workers))
     D = plan_depth(b, N, workers) if shard_depth is None else int(shard_depth)
     if not 0 <= D <= N - 1:
-        raise ValueError(f"shard depth must be in 0 … N−1 = {N - 1}, got {D}")
+        raise InputError(f"shard depth must be in 0 … N−1 = {N - 1}, got {D}")
     job = _Job(net, expected, N, b, arith, eng.name, D, keep_outputs)
 
     # levels 1 … D here (the top of the tree), then one shard per prefix of length D

@@ -14,6 +14,7 @@ import rnnsim
 from constructions import boosting, models
 from proofs_checks import boost as pboost
 from proofs_checks.lm import LM
+from rnnsim.errors import InputError
 from rnnsim.strings import nth_string
 from workflows import verify as V
 
@@ -139,7 +140,7 @@ def test_bad_arguments_are_clear_errors():
         V.verify(net, ql, 5, shard_depth=5)
     with pytest.raises(ValueError, match="N≥6"):
         V.verify(net, LM.uniform(2, 5), 6)
-    with pytest.raises(TypeError, match="expected"):
+    with pytest.raises(InputError, match="expected"):
         V.verify(net, 3, 5)
 
 
