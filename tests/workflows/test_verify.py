@@ -132,6 +132,16 @@ def test_exact_tables_are_shipped_packed_and_unpack_to_the_same_rows():
         assert (back.rows(m, 0, 2 ** m) == ql.rows(m, 0, 2 ** m)).all()
 
 
+def test_packing_keeps_tables_with_many_distinct_values():
+    import cloudpickle
+
+    rng = np.random.default_rng(3)
+    q = LM.from_weights([rng.integers(1, 10 ** 6, size=2 ** (m + 1)) for m in range(10)], 2)
+    assert len(V._PackedLM(q).args[1]) > 256
+    back = cloudpickle.loads(cloudpickle.dumps(V._shippable(q)))
+    assert all((a == c).all() for a, c in zip(back.levels, q.levels))
+
+
 def test_bad_arguments_are_clear_errors():
     net, ql = boosted(N=5)
     with pytest.raises(ValueError, match="N"):
