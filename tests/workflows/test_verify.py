@@ -239,3 +239,10 @@ def test_an_error_of_the_computation_is_raised_not_retried(tmp_path):
     for workers in (1, 2):
         with pytest.raises(ZeroDivisionError, match="undefined"):
             V.verify(net, q, 5, workers=workers, shard_depth=2, progress=False)
+
+
+def test_progress_bar_counts_shards(capsys):
+    net, ql = boosted(N=5)
+    V.verify(net, ql, 5, workers=1, shard_depth=2, progress=True)
+    err = capsys.readouterr().err
+    assert "verify" in err and "4/4" in err and "shard" in err
