@@ -246,3 +246,16 @@ def test_progress_bar_counts_shards(capsys):
     V.verify(net, ql, 5, workers=1, shard_depth=2, progress=True)
     err = capsys.readouterr().err
     assert "verify" in err and "0/4" in err and "shard/s" in err     # a bar over the 4 shards
+
+
+def test_fixed_point_outputs_are_compared_as_their_values():
+    """A fixed format: the engine's raw integers are read as value·2^−f; the largest error is
+    that of simulate_all's outputs against the exact conditionals."""
+    N, fmt = 6, "fixed:2:12"
+    net = models.markov_lm(1, TABLE)
+    rep = V.verify(net, models.markov_q(1, TABLE), N, arithmetic=fmt, tol=2.0 ** -12, shard_depth=2,
+                   progress=False)
+    out = rnnsim.simulate_all(net, N, fmt)
+    want = LM.from_callable(models.markov_q(1, TABLE), 2, N).to_float().outputs()
+    assert rep.max_error == float(np.abs(out - want).max()) > 0
+    assert rep.ok and rep.max_error <= 2.0 ** -12
