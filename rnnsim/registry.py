@@ -21,6 +21,9 @@ LEMMA_MODULES = (
     "constructions.bitsize", "constructions.models", "constructions.universal",
     "proofs_checks.textdist", "proofs_checks.advantage", "proofs_checks.boost",
     "proofs_checks.bounds", "proofs_checks.factoring", "workflows.bits",
+    "constructions.templates", "constructions.size_classes", "constructions.universal_elementary",
+    "constructions.markov_family", "constructions.relu_rnn", "workflows.size_classes",
+    "workflows.exact_family", "workflows.chain", "workflows.algorithm1", "workflows.trained",
 )
 
 
