@@ -259,3 +259,30 @@ def test_fixed_point_outputs_are_compared_as_their_values():
     want = LM.from_callable(models.markov_q(1, TABLE), 2, N).to_float().outputs()
     assert rep.max_error == float(np.abs(out - want).max()) > 0
     assert rep.ok and rep.max_error <= 2.0 ** -12
+
+
+def test_auto_reruns_on_the_reference_when_a_compiled_engine_cannot_go_on(monkeypatch):
+    """As simulate_all: under engine="auto" an EngineRangeExceeded of the compiled engine makes
+    the whole check rerun on the reference (with a warning); a named engine raises it."""
+    from rnnsim.errors import EngineRangeExceeded
+
+    N = 10                                   # 2·10^6 node-updates: "auto" chooses the compiled engine
+    net, q = boosted(N=N)
+    real = V._shard
+
+    def flaky(job, arg):
+        if job.engine != "reference":
+            raise EngineRangeExceeded("node 'q' at time 3: a value needs 130 bits", node="q", time=3, bits=130)
+        return real(job, arg)
+    monkeypatch.setattr(V, "_shard", flaky)
+    with pytest.warns(RuntimeWarning, match="rerunning on the reference"):
+        rep = V.verify(net, q, N, workers=1, progress=False)
+    assert rep.engine == "reference" and rep.ok
+    with pytest.raises(EngineRangeExceeded):
+        V.verify(net, q, N, engine="numba", workers=1, progress=False)
+
+
+def test_rnn_time_beyond_the_engines_count_is_refused():
+    net, ql = boosted(N=5)
+    with pytest.raises(InputError, match="RNN-time"):
+        V.verify(net, ql, 2 ** 62, progress=False)
