@@ -50,7 +50,7 @@ def _window(j: int, x, k: int) -> tuple[int, ...]:
 
 
 def _meta(builder: str, params: dict, k: int, **kw) -> dict:
-    return {"lemma": "THEORY 4.7", "role": "distinguisher", "window": k,
+    return {"lemma": "§4.7 models", "role": "distinguisher", "window": k,
             "model": {"builder": builder, "params": params}, **claims(**kw)}
 
 
@@ -72,7 +72,7 @@ def pattern_d(k: int, patterns):
     return d
 
 
-@realizes("THEORY 4.7", _D, bound="pattern set: size k+1+[τ>1], hidden k−1+[τ>1], depth ≤ 2")
+@realizes("§4.7 models", _D, bound="pattern set: size k+1+[τ>1], hidden k−1+[τ>1], depth ≤ 2")
 def pattern_distinguisher(k: int, patterns, *, tau: int = 1, name: str = "pattern"):
     k = check_k(k)
     P = sorted(set(bits_of(p, k) for p in patterns))
@@ -101,7 +101,7 @@ def motif_d(k: int, motif):
     return d
 
 
-@realizes("THEORY 4.7", _D)
+@realizes("§4.7 models", _D)
 def motif_distinguisher(k: int, motif, *, tau: int = 1, name: str = "motif"):
     k = check_k(k)
     mu = bits_of(motif, None, "motif")
@@ -126,7 +126,7 @@ def parity_d(k: int):
     return d
 
 
-@realizes("THEORY 4.7", _D)
+@realizes("§4.7 models", _D)
 def parity_distinguisher(k: int, *, tau: int = 1, name: str = "parity"):
     k = check_k(k)
     b, x, gate, clk = _start(name, k, tau, k - 1)
@@ -154,7 +154,7 @@ def repeat_d(k: int):
     return d
 
 
-@realizes("THEORY 4.7", _D, bound="repeat: size 2k+1+[τ>1], hidden 2k−1+[τ>1], depth 2")
+@realizes("§4.7 models", _D, bound="repeat: size 2k+1+[τ>1], hidden 2k−1+[τ>1], depth 2")
 def repeat_distinguisher(k: int, *, tau: int = 1, name: str = "repeat"):
     k = check_k(k)
     b, x, gate, clk = _start(name, k, tau, 2 * k - 1)
@@ -181,7 +181,7 @@ def bracket_d(k: int, cap: int | None = None):
     return d
 
 
-@realizes("THEORY 4.7", _D, bound="bracket: size 4+[τ>1], hidden 2+[τ>1], depth 2+[τ>1]")
+@realizes("§4.7 models", _D, bound="bracket: size 4+[τ>1], hidden 2+[τ>1], depth 2+[τ>1]")
 def bracket_distinguisher(k: int, cap: int, *, tau: int = 1, name: str = "bracket"):
     k = check_k(k)
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:

@@ -64,7 +64,7 @@ def uniform_q(b: int = 2):
     return q
 
 
-@realizes("THEORY 4.7", _LM, bound="uniform: size 2, hidden 0")
+@realizes("§4.7 models", _LM, bound="uniform: size 2, hidden 0")
 def uniform_lm(b: int = 2, *, tau: int = 1, name: str = "uniform"):
     tau = check_tau(tau)
     bl = Builder(name, tau=tau, alphabet=b)
@@ -72,7 +72,7 @@ def uniform_lm(b: int = 2, *, tau: int = 1, name: str = "uniform"):
     o = bl.node("q", init=0, update=Const(Fraction(1, b)))
     bl.output(o)
     return bl.build(meta={
-        "lemma": "THEORY 4.7", "role": "lm",
+        "lemma": "§4.7 models", "role": "lm",
         "model": {"builder": "uniform_lm", "params": {"b": b}},
         **claims(size=2, hidden_size=0, tau=tau, depth=0),
     })
@@ -113,7 +113,7 @@ def markov_q(order: int, table):
     return q
 
 
-@realizes("THEORY 4.7", _LM, bound="Markov order m: size m+2+[τ>1], hidden m+[τ>1], depth ≤ 2")
+@realizes("§4.7 models", _LM, bound="Markov order m: size m+2+[τ>1], hidden m+[τ>1], depth ≤ 2")
 def markov_lm(order: int, table, *, tau: int = 1, name: str = "markov"):
     tab = markov_table(order, table)
     tau = check_tau(tau)
@@ -130,7 +130,7 @@ def markov_lm(order: int, table, *, tau: int = 1, name: str = "markov"):
     clk = 1 if (tau > 1 and order) else 0
     depth = max(1 if order else 0, 2 if clk else 0)
     return b.build(meta={
-        "lemma": "THEORY 4.7", "role": "lm",
+        "lemma": "§4.7 models", "role": "lm",
         "model": {"builder": "markov_lm",
                   "params": {"order": order, "table": [frac_str(tab[c]) for c in tab]}},
         **claims(size=order + 2 + clk, hidden_size=order + clk, tau=tau, depth=depth),
@@ -227,7 +227,7 @@ def pfa_q(pfa: PFA):
     return pfa
 
 
-@realizes("THEORY 4.7", _LM, bound="PFA with n states: size n+2+[τ>1], hidden n+[τ>1]")
+@realizes("§4.7 models", _LM, bound="PFA with n states: size n+2+[τ>1], hidden n+[τ>1]")
 def pfa_lm(pfa: PFA, *, tau: int = 1, name: str = "pfa"):
     tau = check_tau(tau)
     n, bsz = pfa.n_states, pfa.alphabet
@@ -245,7 +245,7 @@ def pfa_lm(pfa: PFA, *, tau: int = 1, name: str = "pfa"):
     clk = int(tau > 1)
     d_and = 1 if bsz == 2 else 2
     return b.build(meta={
-        "lemma": "THEORY 4.7", "role": "lm",
+        "lemma": "§4.7 models", "role": "lm",
         "model": {"builder": "pfa_lm", "params": pfa.to_params()},
         **claims(size=n + 2 + clk, hidden_size=n + clk, tau=tau, depth=d_and + clk),
     })
@@ -336,7 +336,7 @@ def motif_automaton_q(motif, mode: str = "avoid", **kw):
     return motif_pfa(motif, mode, **kw)
 
 
-@realizes("THEORY 4.7", _LM)
+@realizes("§4.7 models", _LM)
 def motif_automaton_lm(motif, mode: str = "avoid", *, p=Fraction(3, 4), N: int | None = None,
                        noise=0, tau: int = 1, name: str = "motif_lm"):
     """pfa_lm of :func:`motif_pfa` (the parameters are recorded in meta)."""

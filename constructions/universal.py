@@ -153,7 +153,7 @@ def random_weights(size: int, hidden: int, time: int, *, seed=None, scale: float
     return theta
 
 
-@realizes("THEORY 4.8", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], RNN-time τ, depth ≤ 1 + [τ≥2]")
+@realizes("§4.8 universal graph", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], RNN-time τ, depth ≤ 1 + [τ≥2]")
 def universal(size: int, hidden: int, time: int, *, weights=None, seed=None, alphabet: int = 2,
               name: str | None = None) -> RNN:
     """The universal graph G(size, hidden, time) with the given weights (θ, see the module
@@ -183,7 +183,7 @@ def universal(size: int, hidden: int, time: int, *, weights=None, seed=None, alp
     b.output(Node(lay.output))
     clk = 2 if time >= 2 else 0
     return b.build(meta={
-        "lemma": "THEORY 4.8", "role": "universal",
+        "lemma": "§4.8 universal graph", "role": "universal",
         "universal": {"size": size, "hidden": hidden, "time": time, "n_params": lay.n_params},
         "claimed_size": size + clk, "claimed_hidden_size": hidden + clk, "claimed_tau": time,
         "claimed_depth_bound": 1 + int(time >= 2 and S >= 1),
@@ -263,7 +263,7 @@ def _nonneg_nodes(rnn: RNN) -> set[str]:
     return cand
 
 
-@realizes("THEORY 4.8", _STMT, kind="construction")
+@realizes("§4.8 universal graph", _STMT, kind="construction")
 def embed_into_universal(rnn: RNN, *, size: int | None = None, hidden: int | None = None,
                          time: int | None = None) -> tuple[list, Layout]:
     """Weights θ such that ``universal(size, hidden, time, weights=θ)`` computes the same

@@ -26,7 +26,7 @@ LEMMA_MODULES = (
 
 @dataclass
 class Entry:
-    lemma: str                       # "Lemma 11", "Claim 3", "Theorem 3", "THEORY 4.7"
+    lemma: str                       # "Lemma 11", "Claim 3", "Theorem 3", "§4.7 models"
     statement: str                   # one line
     bound: str | None = None         # the bound it states, if any
     code: list[str] = field(default_factory=list)   # "module.function"

@@ -27,7 +27,7 @@ from rnnsim.engines.kernel_plan import build_plan
 from tests.engine_compare import assert_engine_matches_reference, assert_same_values
 from tests.strategies import networks_and_documents
 
-pytestmark = pytest.mark.lemma("THEORY 2.4")
+pytestmark = pytest.mark.lemma("§2.4 arithmetic")
 
 GCC = shutil.which("gcc")
 needs_gcc = pytest.mark.skipif(GCC is None, reason="gcc is not installed")
