@@ -597,6 +597,7 @@ def _pwl_range(items, beta, L):
     return min(vals), max(vals)
 
 
+@realizes("Claim 9", "integer bits from value ranges", bound="least i with max|v| < 2^i")
 @realizes("Lemma 12", _STMT, bound="int bits from value ranges; err_out ≤ δ; L(q̃) − L(q') ≤ −log(1 − δ/μ)")
 def analyze(rnn, arithmetic=None, *, horizon: int | None = None, declared: Mapping | None = None,
             recip_floor: Mapping | None = None, input_range=None, enum_cap: int = 4096,
@@ -790,6 +791,7 @@ class FormatChoice:
         return self.fixed.bits
 
 
+@realizes("Claim 10", "the least fractional bits with proven output error ≤ δ", bound="err_out ≤ δ")
 @realizes("Lemma 12", _STMT)
 def choose_format(rnn, delta, *, horizon: int | None = None, declared: Mapping | None = None,
                   max_frac: int = 80, **kw) -> FormatChoice:

@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import Union
 
 from .errors import NetworkError
+from .registry import realizes
 
 
 class Exact:
@@ -140,6 +141,7 @@ class OverflowSignal(ArithmeticError):
     """Raised by Fixed.node_value; engines turn it into FixedPointOverflow(node, time)."""
 
 
+@realizes("Definition 4", "fixed point with 1 sign, int_bits integer and frac_bits fractional bits")
 @dataclass(frozen=True)
 class Fixed:
     """Signed fixed point with ``int_bits`` integer and ``frac_bits`` fractional bits."""
@@ -244,6 +246,7 @@ EXACT = Exact()
 FLOAT64 = Float64()
 
 
+@realizes("§2.4 arithmetic", "the arithmetic modes exact, float64 and Fixed(i, f)")
 def parse_arithmetic(spec) -> Arithmetic:
     """'exact' | 'float64' | 'fixed:I:F[:saturate]' | Fixed(...) → an arithmetic object."""
     if isinstance(spec, (Exact, Float64, Fixed)):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import runpy
 import sys
 from pathlib import Path
 
@@ -29,7 +28,6 @@ _DELEGATED = {
     "schedule": ("constructions.schedule", "print the output schedule t(i, n, m) of an enumeration network"),
     "check": ("proofs_checks.runner", "run the numerical checks of the paper's lemmas"),
 }
-_REPO = Path(__file__).resolve().parent.parent
 
 
 def _load_net(spec: str):
@@ -129,23 +127,42 @@ def cmd_example(args) -> int:
     return 0
 
 
+def _collect_lemmas():
+    """Fill the lemma table. The application layer imports every module that registers code
+    (the core names none); returns (modules that failed to import, the shipped index)."""
+    mod = importlib.import_module("workflows.lemmas")
+    return mod.collect(), mod.index()
+
+
 def cmd_lemmas(args) -> int:
     from . import registry
 
-    missing = registry.load_all()
-    tests_dir = Path(args.tests) if args.tests else _REPO / "tests"
-    rows = registry.table(tests_dir if tests_dir.is_dir() else None)
+    failed, shipped = _collect_lemmas()
+    if args.tests:
+        tests_dir = Path(args.tests)
+        if not tests_dir.is_dir():
+            raise InputError(f"--tests {args.tests!r}: no such directory")
+        rows = registry.table(tests_dir)
+    else:
+        rows = registry.table(shipped)
     print(registry.format_table(rows))
-    if missing:
-        print(f"\n(not importable here: {', '.join(missing)})", file=sys.stderr)
-    untested = [r["lemma"] for r in rows if r["status"] == "NO TEST"]
-    if not tests_dir.is_dir():
-        print(f"\n(no tests directory at {tests_dir}; test column empty)", file=sys.stderr)
-    elif untested:
-        print(f"\n{len(untested)} lemma(s) without a test: {', '.join(untested)}", file=sys.stderr)
-        if args.strict:
-            return 1
-    return 0
+    bad = False
+    if failed:
+        bad = True
+        print(f"\n{len(failed)} module(s) could not be imported: {'; '.join(failed)}", file=sys.stderr)
+    pending = [r["lemma"] for r in rows if r["status"].startswith("no code yet")]
+    if pending:
+        print(f"\n{len(pending)} statement(s) with no code yet (being built): {', '.join(pending)}", file=sys.stderr)
+    fails = registry.failures(rows)
+    if fails["without code"]:
+        bad = True
+        print(f"\n{len(fails['without code'])} statement(s) without code: {', '.join(fails['without code'])}",
+              file=sys.stderr)
+    if fails["without a test"]:
+        bad = True
+        print(f"\n{len(fails['without a test'])} lemma(s) without a test: {', '.join(fails['without a test'])}",
+              file=sys.stderr)
+    return 1 if (bad and args.strict) else 0
 
 
 def _delegate(cmd: str, argv: list[str]) -> int:
@@ -165,19 +182,9 @@ def _delegate(cmd: str, argv: list[str]) -> int:
 
 
 def cmd_bench(argv: list[str]) -> int:
-    script = _REPO / "benchmarks" / "bench_engines.py"
-    if not script.is_file():
-        print(f"rnnsim: no benchmarks found (expected {script}; they ship with the source tree)", file=sys.stderr)
-        return 2
-    old = sys.argv
-    sys.argv = ["rnnsim bench"] + list(argv)
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    finally:
-        sys.argv = old
-    return 0
+    from .bench.throughput import main as bench_main
+
+    return int(bench_main(argv, prog="rnnsim bench") or 0)
 
 
 # ---- parser --------------------------------------------------------------------------------
@@ -215,13 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_example)
 
     s = sub.add_parser("lemmas", help="the paper-to-code table: lemma, statement, code, tests")
-    s.add_argument("--strict", action="store_true", help="exit 1 when some lemma has no test")
-    s.add_argument("--tests", metavar="DIR", help="tests directory to scan (default: the repository's tests/)")
+    s.add_argument("--strict", action="store_true",
+                   help="exit 1 when a statement has no code (and is not being built) or no test")
+    s.add_argument("--tests", metavar="DIR",
+                   help="scan this tests directory for markers (default: the index shipped with rnnsim)")
     s.set_defaults(fn=cmd_lemmas)
 
     for name, (mod, helptext) in _DELEGATED.items():
         sub.add_parser(name, help=f"{helptext} ({mod}; options: rnnsim {name} --help)", add_help=False)
-    sub.add_parser("bench", help="run the engine benchmarks (benchmarks/bench_engines.py)", add_help=False)
+    sub.add_parser("bench", help="engine throughput in node-updates per second (options: rnnsim bench --help)",
+                   add_help=False)
     return p
 
 

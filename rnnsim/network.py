@@ -22,10 +22,12 @@ from typing import Any, Iterable, Mapping
 
 from .errors import NetworkError
 from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU, as_expr, exact
+from .registry import realizes
 
 _NAME = re.compile(r"^[^\s]+$")
 
 
+@realizes("Definition 3", "an RNN: nodes, inputs, output, hidden set, transitions, initial values, τ")
 class RNN:
     """An immutable, validated recurrent network.
 
