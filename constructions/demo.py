@@ -385,7 +385,7 @@ def main(argv=None) -> int:
         res = run(args.N, args.k, seed=args.seed, motif=args.motif, engine=args.engine,
                   delta=Fraction(args.delta) if args.delta else None)
     except (ValueError, ImportError) as e:
-        print(f"rnnsim demo: {e}", file=sys.stderr)
+        print(f"rnnsim: error: rnnsim demo: {e} (see rnnsim demo --help)", file=sys.stderr)   # the CLI contract
         return 2
     print(markdown(res))
     if args.json_out:

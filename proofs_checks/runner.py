@@ -261,6 +261,7 @@ def main(argv=None) -> int:
     print(f"\n{len(rows) - len(failed)}/{len(rows)} checks passed, {args.instances} instances each, "
           f"seed {args.seed}, {time.perf_counter() - t0:.1f} s")
     if not rows:
-        print("no check matched --only", file=sys.stderr)
+        print(f"rnnsim: error: rnnsim check: --only {args.only!r} matched no check (see rnnsim check --help)",
+              file=sys.stderr)   # the CLI contract: one line, status 2
         return 2
     return 1 if failed else 0
