@@ -42,9 +42,10 @@ VERSION = 1
 MAX_DIGITS = 4300            # decimal digits of one integer in a file (Python's int ↔ str limit)
 MAX_INDEX = 2 ** 63 - 1      # τ and the alphabet size must fit the engines' int64
 MAX_FILE_BYTES = 2 ** 30     # a network file larger than 1 GiB is refused, not read
+MAX_META_DEPTH = 100         # lists/objects nested inside ``meta``
 _TEN_MAX = 10 ** MAX_DIGITS
 
-__all__ = ["save", "load", "dumps", "loads", "to_dict", "from_dict", "to_graphml", "to_dot", "dot_quote",
+__all__ = ["save", "load", "dumps", "loads", "loads_bytes", "to_dict", "from_dict", "to_graphml", "to_dot", "dot_quote",
            "example_path", "example_names", "load_example", "FORMAT", "VERSION"]
 
 
@@ -98,7 +99,9 @@ def _num_in(v, where: str):
 
 # ---- meta ----------------------------------------------------------------------------------
 
-def _meta_out(v, where: str):
+def _meta_out(v, where: str, depth: int = 0):
+    if depth > MAX_META_DEPTH:
+        raise FormatError(f"cannot save {where}: meta nested deeper than {MAX_META_DEPTH} levels")
     if isinstance(v, Fraction):
         return {"$fraction": f"{v.numerator}/{v.denominator}"}
     if isinstance(v, bool) or v is None:
@@ -113,17 +116,17 @@ def _meta_out(v, where: str):
             raise FormatError(f"cannot save {where}: non-finite float {v!r}")
         return v
     if hasattr(v, "tolist") and callable(v.tolist):  # numpy scalars and arrays
-        return _meta_out(v.tolist(), where)
+        return _meta_out(v.tolist(), where, depth)
     if isinstance(v, dict) or hasattr(v, "items"):
         out = {}
         for k, x in v.items():
             if not isinstance(k, str):
                 raise FormatError(f"cannot save {where}: key {k!r} is not a string")
             _check_text(k, where, saving=True)
-            out[k] = _meta_out(x, f"{where}.{k}")
+            out[k] = _meta_out(x, f"{where}.{k}", depth + 1)
         return out
     if isinstance(v, (list, tuple)):
-        return [_meta_out(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        return [_meta_out(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(v)]
     raise FormatError(f"cannot save {where}: {type(v).__name__} {v!r} is not JSON-able")
 
 
@@ -135,16 +138,18 @@ def _meta_in(v):
         return x
 
     root = conv(v)
-    stack = [root] if isinstance(root, (dict, list)) else []
+    stack = [(root, 0)] if isinstance(root, (dict, list)) else []
     while stack:
-        c = stack.pop()
+        c, depth = stack.pop()
+        if depth >= MAX_META_DEPTH:
+            raise FormatError(f"meta: nested deeper than {MAX_META_DEPTH} levels")
         items = c.items() if isinstance(c, dict) else enumerate(c)
         for k, x in list(items):
             y = conv(x)
             if y is not x:
                 c[k] = y
             elif isinstance(x, (dict, list)):
-                stack.append(x)
+                stack.append((x, depth + 1))
     return root
 
 
@@ -372,6 +377,10 @@ def from_dict(d: Any, *, source: str = "network") -> RNN:
         init[n] = _num_in(iv, f"{where} (initial value of {n!r})")
         transitions[n] = ops[_index(ei, len(ops), f"{where} (transition of {n!r})")]
     meta = _get(d, "meta", dict, source)
+    try:
+        meta = _meta_in(meta)
+    except FormatError as err:
+        raise FormatError(f"{source}: {err}") from None
     extra = set(d) - {"format", "version", "name", "tau", "alphabet", "input_encoding", "inputs",
                       "output", "hidden", "nodes", "exprs", "meta"}
     if extra:
@@ -379,7 +388,7 @@ def from_dict(d: Any, *, source: str = "network") -> RNN:
     try:
         return RNN(nodes=nodes, inputs=inputs, output=output, hidden=hidden, tau=tau,
                    transitions=transitions, init=init, alphabet=alphabet, input_encoding=enc,
-                   name=name, meta=_meta_in(meta))
+                   name=name, meta=meta)
     except NetworkError as err:
         raise FormatError(f"{source} describes an invalid network: {err}") from None
 
@@ -399,6 +408,17 @@ def _parse_int(s: str) -> int:
     return int(s)
 
 
+def _parse_float(s: str) -> float:
+    v = float(s)
+    if not math.isfinite(v):
+        raise FormatError(f"the number {_clip(s)} is beyond the double range (a non-finite float)")
+    return v
+
+
+def _clip(s: str, n: int = 40) -> str:
+    return s if len(s) <= n else s[:n - 1] + "…"
+
+
 def _parse_constant(s: str):
     raise FormatError(f"{s} is not a JSON number (non-finite constants are not allowed)")
 
@@ -409,7 +429,8 @@ def loads(text: str, *, source: str = "network") -> RNN:
     if not isinstance(text, str):
         raise FormatError(f"{source}: expected the JSON text as str, got {type(text).__name__}")
     try:
-        d = json.loads(text, object_pairs_hook=_pairs, parse_int=_parse_int, parse_constant=_parse_constant)
+        d = json.loads(text, object_pairs_hook=_pairs, parse_int=_parse_int, parse_float=_parse_float,
+                       parse_constant=_parse_constant)
     except FormatError as e:
         raise FormatError(f"{source}: {e}") from None
     except json.JSONDecodeError as e:
@@ -457,11 +478,18 @@ def load(path) -> RNN:
         problem = str(e)
     if problem is not None:
         raise FormatError(f"cannot read network file {str(p)!r}: {problem}")
+    return loads_bytes(raw, source=str(p))
+
+
+def loads_bytes(data: bytes, *, source: str = "network") -> RNN:
+    """:func:`loads` for the bytes of a file (UTF-8; FormatError otherwise)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FormatError(f"{source}: expected bytes, got {type(data).__name__}")
     try:
-        text = raw.decode("utf-8")
+        text = bytes(data).decode("utf-8")
     except UnicodeDecodeError as e:
-        raise FormatError(f"{p}: not UTF-8 text (byte {e.start}); is this a network JSON file?") from None
-    return loads(text, source=str(p))
+        raise FormatError(f"{source}: not UTF-8 text (byte {e.start}); is this a network JSON file?") from None
+    return loads(text, source=source)
 
 
 # ---- shipped examples ------------------------------------------------------------------------

@@ -81,3 +81,13 @@ def test_the_built_wheel_holds_packages_data_and_license(tmp_path):
         assert need in names, need
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
+
+
+def test_ci_runs_the_readme_test_command_bounded_and_checks_the_wheel():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "\npytest -q\n" in readme.split("\n#", 1)[0]       # the README's test command ...
+    assert "\n    pytest -q\n" in ci                          # ... is what CI runs
+    assert 'exec timeout --kill-after=30 "$CI_TIMEOUT"' in ci and 'CI_TIMEOUT="${CI_TIMEOUT:-3600}"' in ci
+    for step in ("pip wheel", 'rnnsim demo', 'rnnsim lemmas --strict', "unset PYTHONPATH", '-e "$ROOT[test]"'):
+        assert step in ci, step
