@@ -135,7 +135,12 @@ def test_table_statuses_and_strict_failures(fresh, monkeypatch):
         registry.Statement("Lemma 2", "has code, no test"),
         registry.Statement("Lemma 3", "no code"),
         registry.Statement("Theorem 1", "being built", pending="issue 11"),
+        registry.Statement("Theorem 2", "built while still marked pending", pending="issue 12"),
     ))
+
+    @registry.realizes("Theorem 2", "z")
+    def t2():
+        pass
 
     @registry.realizes("Lemma 1", "x")
     def a():
@@ -146,9 +151,11 @@ def test_table_statuses_and_strict_failures(fresh, monkeypatch):
         pass
 
     rows = registry.table({"Lemma 1": ["t.py"], "Lemma 3": ["u.py"]})
+    assert [r["code"] for r in rows][-1] == [f"{t2.__module__}.{t2.__qualname__}"]
     assert [(r["lemma"], r["status"]) for r in rows] == [
-        ("Lemma 1", "tested"), ("Lemma 2", "NO TEST"), ("Lemma 3", "NO CODE"), ("Theorem 1", "no code yet (issue 11)")]
-    assert registry.failures(rows) == {"without code": ["Lemma 3"], "without a test": ["Lemma 2"]}
+        ("Lemma 1", "tested"), ("Lemma 2", "NO TEST"), ("Lemma 3", "NO CODE"), ("Theorem 1", "no code yet (issue 11)"),
+        ("Theorem 2", "NO TEST")]                      # code shows even while the pending mark is stale
+    assert registry.failures(rows) == {"without code": ["Lemma 3"], "without a test": ["Lemma 2", "Theorem 2"]}
 
 
 def test_strict_cli_fails_on_a_statement_without_code(fresh, monkeypatch, capsys):

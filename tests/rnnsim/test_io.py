@@ -281,17 +281,44 @@ def test_save_raises_format_error_not_value_error_beyond_4300_digits(tmp_path, w
     assert not p.exists()                       # nothing half-written
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
-def test_non_finite_numbers_are_rejected(literal):
-    text = _text().replace('"tau": 2', '"tau": 2, "meta2": 0').replace('"meta2": 0', f'"x": {literal}')
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999", "-1e400"])
+def test_non_finite_numbers_are_rejected_in_constants_and_in_meta(literal):
     d = to_dict(load_example())
     d["nodes"][0][1] = 0
-    text2 = json.dumps(d).replace('["count.phase", 0,', f'["count.phase", {literal},', 1)
-    assert text2 != json.dumps(d)
-    with pytest.raises(FormatError):
-        loads(text, source="f.json")
-    with pytest.raises(FormatError):
-        loads(text2, source="f.json")
+    d["meta"] = {"x": 0.5}
+    in_const = json.dumps(d).replace('["count.phase", 0,', f'["count.phase", {literal},', 1)
+    in_meta = json.dumps(d).replace('"x": 0.5', f'"x": {literal}')
+    assert in_const != json.dumps(d) and in_meta != json.dumps(d)
+    assert loads(json.dumps(d)).meta == {"x": 0.5}            # a finite float in meta is fine
+    for text in (in_const, in_meta):
+        with pytest.raises(FormatError):
+            loads(text, source="f.json")
+
+
+def test_meta_nesting_is_bounded_on_load_and_on_save():
+    from rnnsim.io import MAX_META_DEPTH
+
+    def nested(n):
+        v: object = 0
+        for _ in range(n):
+            v = [v]
+        return v
+
+    d = to_dict(load_example())
+    d["meta"] = {"ok": nested(MAX_META_DEPTH - 1)}
+    net = loads(json.dumps(d))
+    assert loads(dumps(net)).meta == net.meta                  # what loads also saves
+    d["meta"] = {"deep": nested(MAX_META_DEPTH + 5)}
+    with pytest.raises(FormatError, match="nested deeper than 100 levels"):
+        loads(json.dumps(d), source="f.json")
+    b = Builder("m", tau=1)
+    x = b.input("x")
+    y = b.node("y", init=0)
+    b.update(y, y + x)
+    b.output(y)
+    b.hidden(y)
+    with pytest.raises(FormatError, match="nested deeper than 100 levels"):
+        dumps(b.build(meta={"deep": nested(5000)}))
 
 
 @pytest.mark.parametrize("where", ["name", "node", "meta key", "meta value", "hidden"])
@@ -310,6 +337,25 @@ def test_lone_surrogates_are_a_format_error(where):
         d["hidden"][0] = d["hidden"][0] + "\ud800"
     with pytest.raises(FormatError, match="not valid Unicode"):
         loads(json.dumps(d), source="f.json")
+
+
+@pytest.mark.parametrize("where, piece", [("node", "nodes[0]"), ("hidden", "hidden[0]"), ("name", "name"),
+                                          ("expr", "exprs[0]")])
+def test_from_dict_names_the_place_of_a_lone_surrogate(where, piece):
+    from rnnsim.io import from_dict
+
+    d = to_dict(load_example())
+    if where == "node":
+        d["nodes"][0][0] += "\ud800"
+    elif where == "hidden":
+        d["hidden"][0] += "\ud800"
+    elif where == "name":
+        d["name"] += "\ud800"
+    else:
+        d["exprs"][0][1] += "\ud800"
+    with pytest.raises(FormatError, match="not valid Unicode") as ei:
+        from_dict(d, source="f.json")               # a dict, not text: no JSON round trip to catch it
+    assert piece in str(ei.value)
 
 
 def test_saving_a_lone_surrogate_name_is_a_format_error(tmp_path):
