@@ -41,18 +41,11 @@ from rnnsim import Const, RNN, recip, relu
 from rnnsim.registry import realizes
 
 from .components import build_components, components_size, indicator_depth, resolve_factor
-from .counters import Schedule
 from .enumeration import SKELETON_DEPTH, copy_depth
 from .gadgets import eq, ge, le
 from .gating import gated_term
 
 BOOST_NODES = 9            # num, den, out + acc_first/acc_rest/acc_hold + fin_in/fin_out/fin_hold
-
-
-def _control(b, sk, name, expr, init):
-    n = b.node(name, init=init, boolean=True)
-    b.update(n, gated_term([sk.on.name], expr))
-    return n
 
 
 def _build(lm: RNN, dist: RNN, k: int, r: int, N: int, factor: Fraction, full: bool, name: str) -> RNN:
@@ -65,9 +58,9 @@ def _build(lm: RNN, dist: RNN, k: int, r: int, N: int, factor: Fraction, full: b
     # ---- accumulation at t_U(i, n): the first string resets, the others add
     first = eq(cn.s(), k * P + 1)
     rest = relu(eq(cn.cd(), 1) + ge(cn.n(), 2) - 1)
-    a_first = _control(b, sk, "boost.acc_first", first, 0)
-    a_rest = _control(b, sk, "boost.acc_rest", rest, 0)
-    a_hold = _control(b, sk, "boost.acc_hold", 1 - first - rest, 1)
+    a_first = sk.control("boost.acc_first", first, 0)
+    a_rest = sk.control("boost.acc_rest", rest, 0)
+    a_hold = sk.control("boost.acc_hold", 1 - first - rest, 1)
     uv = cs.u * cs.v
     acc = {}
     for key, ind in (("num", cs.num), ("den", cs.den)):
@@ -80,9 +73,9 @@ def _build(lm: RNN, dist: RNN, k: int, r: int, N: int, factor: Fraction, full: b
     last = eq(cn.s(), tS - 1)
     L = s.L
     inside = relu(last + ge(cn.p, r) + le(cn.p, L) - 2) if L >= r else Const(0)
-    f_in = _control(b, sk, "boost.fin_in", inside, 0)
-    f_out = _control(b, sk, "boost.fin_out", last - inside, 0)
-    f_hold = _control(b, sk, "boost.fin_hold", 1 - last, 1)
+    f_in = sk.control("boost.fin_in", inside, 0)
+    f_out = sk.control("boost.fin_out", last - inside, 0)
+    f_hold = sk.control("boost.fin_hold", 1 - last, 1)
     out = b.node("boost.out", init=0)
     ratio = acc["num"] * recip(acc["den"] + 1 - f_in)     # den + 1 ≥ 1 except at fin_in
     b.update(out, gated_term([f_in.name], ratio) + gated_term([f_out.name], cs.R.out)
@@ -151,9 +144,4 @@ def iterate(lm: RNN, dists, *, k: int, rs, etas=None, N: int, factors=None, simp
     return out
 
 
-def schedule(rnn: RNN) -> Schedule:
-    """The enumeration schedule of a boosted network (τ', t(i, n, m), t_U(i, n), …)."""
-    return Schedule.from_meta(dict(rnn.meta))
-
-
-__all__ = ["boost", "boost_simple", "iterate", "schedule", "BOOST_NODES"]
+__all__ = ["boost", "boost_simple", "iterate", "BOOST_NODES"]

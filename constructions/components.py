@@ -37,10 +37,10 @@ from rnnsim import Builder, Const, Node, RNN, affine, relu
 from rnnsim.errors import NetworkError
 from rnnsim.registry import realizes
 
-from .counters import Schedule
 from .enumeration import Copies, Skeleton, copy_depth, skeleton_count
 from .gadgets import eq, exp_binary, ge, le
 from .gating import gated_term
+from .schedule import Schedule
 
 U_NODES, V_NODES, I_NODES = 4, 3, 6
 
@@ -62,12 +62,6 @@ def resolve_factor(eta=None, factor=None) -> Fraction:
     if f <= 0:
         raise ValueError(f"the factor e^(-eta) must be positive, got {f}")
     return f
-
-
-def _control(b: Builder, sk: Skeleton, name: str, expr, init: int, *, hidden=False) -> Node:
-    n = b.node(name, init=init, boolean=True, hidden=hidden)
-    b.update(n, gated_term([sk.on.name], expr))
-    return n
 
 
 def new_skeleton(name: str, nets, k: int, r: int, N: int | None, *, T: int | None = None):
@@ -96,9 +90,9 @@ def add_U(b: Builder, sk: Skeleton, cp: Copies, prefix: str = "U") -> Node:
         first = relu(le(cn.c, 0) + ge(cn.n(), 1) - 1)       # c = 0, slot 1..2^k
         mul = Const(0)
     fin = relu(eq(cn.s(), tS - 1) + le(cn.l, k - 2) - 1)    # last step, O holds F(x_≤i)
-    ld = _control(b, sk, f"{prefix}.ld", first + fin, 0)
-    ml = _control(b, sk, f"{prefix}.mul", mul, 0)
-    hd = _control(b, sk, f"{prefix}.hold", 1 - first - fin - mul, 1)
+    ld = sk.control(f"{prefix}.ld", first + fin, 0)
+    ml = sk.control(f"{prefix}.mul", mul, 0)
+    hd = sk.control(f"{prefix}.hold", 1 - first - fin - mul, 1)
     u = b.node(f"{prefix}.u", init=0)
     o = cp.out
     b.update(u, gated_term([ld.name], o) + gated_term([ml.name], u * o) + gated_term([hd.name], u))
@@ -111,8 +105,8 @@ def add_V(b: Builder, sk: Skeleton, cp: Copies, factor: Fraction, prefix: str = 
     """Lemma 8 on the skeleton: v ← 1 + (e^{−η} − 1)·o_D at the end of each string."""
     cn = sk.cnt
     end = relu(le(cn.cd(), 0) + ge(cn.n(), 1) - 1)          # c = 0, d = 0, slot ≥ k
-    ld = _control(b, sk, f"{prefix}.ld", end, 0)
-    hd = _control(b, sk, f"{prefix}.hold", 1 - end, 1)
+    ld = sk.control(f"{prefix}.ld", end, 0)
+    hd = sk.control(f"{prefix}.hold", 1 - end, 1)
     v = b.node(f"{prefix}.v", init=1)
     b.update(v, gated_term([ld.name], exp_binary(cp.out, factor=factor)) + gated_term([hd.name], v))
     return v

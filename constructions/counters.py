@@ -24,153 +24,22 @@ P = T + 1 leaves room for one LOAD/HOLD step per digit slot (the paper's τ + 1)
 exception, P = 3 for k = T = 1, gives the boosting accumulators of Lemma 3 the three steps
 between the last string and the end of the loop that they need (k·P ≥ 3). Hence
 τ_S ≤ (2^k + 1)·k·(T + 1) + 3 always, with equality to (2^k + 1)·k·(T + 1) unless k = T = 1.
+These closed forms are :class:`constructions.schedule.Schedule`; this module builds the nodes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Sequence
 
 from rnnsim import Builder, Const, Expr, Node, affine, relu
 from rnnsim.registry import realizes
 
-from .gadgets import eq, ge, increment, le
+from .gadgets import eq, ge, increment
 from .gating import gated_term
+from .schedule import Schedule
 
 _STMT = ("counter nodes for the loop step s (mod τ_S), digit-slot step, digit index, string "
          "digits, anchor offset δ and a saturating position counter, one step ahead")
-
-
-def slot_length(k: int, T: int) -> int:
-    """P: the length of a digit slot (T RUN steps plus one LOAD/HOLD step; 3 when k = T = 1)."""
-    return max(T + 1, 3) if k == 1 else T + 1
-
-
-def last_block_end(k: int, r: int, N: int | None) -> int | None:
-    """L: the last position covered by a complete block [j, j+k−1], j ∈ I_r (r − 1 when no
-    block fits in N); None when N is None."""
-    if N is None:
-        return None
-    M = N - k + 1
-    if M < r:
-        return r - 1
-    J = r + k * ((M - r) // k)
-    return J + k - 1
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where time t falls in the three nested loops (closed forms of Claim 1)."""
-
-    t: int
-    i: int      # input index (1-based)
-    s: int      # step in the input loop
-    c: int      # step in the digit slot
-    g: int      # slot index in the loop
-    d: int      # digit index
-    n: int      # string index (2^k = final phase)
-    l: int      # anchor offset ℓ(i)
-    p: int      # position counter min(i, cap)
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """The timing of the synchronized enumeration (closed forms; no network needed).
-
-    ``k`` window, ``T`` pace (max τ of the enumerated networks), ``r`` offset, ``N`` document
-    length (None: the position counter only needs to know i < r, cap = r).
-    """
-
-    k: int
-    T: int
-    r: int
-    N: int | None = None
-    taus: tuple = field(default=())
-
-    def __post_init__(self):
-        for name in ("k", "T", "r"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"Schedule: {name} must be a positive integer, got {v!r}")
-        if not 1 <= self.r <= self.k:
-            raise ValueError(f"offset r = {self.r} must lie in 1..k = 1..{self.k}")
-        if self.N is not None and (not isinstance(self.N, int) or self.N < 1):
-            raise ValueError(f"document length N must be a positive integer, got {self.N!r}")
-
-    # ---- sizes of the loops -------------------------------------------------------------------
-    @property
-    def P(self) -> int:
-        return slot_length(self.k, self.T)
-
-    @property
-    def strings(self) -> int:
-        return 2 ** self.k
-
-    @property
-    def tau_S(self) -> int:
-        return (self.strings + 1) * self.k * self.P
-
-    @property
-    def L(self) -> int | None:
-        return last_block_end(self.k, self.r, self.N)
-
-    @property
-    def cap(self) -> int:
-        return self.r if self.N is None else self.L + 1
-
-    # ---- closed forms -------------------------------------------------------------------------
-    def ell(self, i: int) -> int:
-        return 0 if i < self.r else (i - self.r) % self.k
-
-    def anchor(self, i: int) -> int:
-        """j(i): the block start for i ≥ r; the pseudo-anchor i itself for i < r."""
-        return i - self.ell(i)
-
-    def advances(self, i: int) -> bool:
-        """Whether the stored state H1 moves on during loop i (i < r, or the block ends at i)."""
-        return i < self.r or self.ell(i) == self.k - 1
-
-    def in_block(self, i: int) -> bool:
-        """r ≤ i ≤ L: i lies in a complete block (needs N)."""
-        if self.N is None:
-            raise ValueError("in_block needs the document length N")
-        return self.r <= i <= self.L
-
-    def position(self, t: int) -> Position:
-        i, s = t // self.tau_S + 1, t % self.tau_S
-        g = s // self.P
-        return Position(t, i, s, s % self.P, g, g % self.k, g // self.k, self.ell(i), min(i, self.cap))
-
-    def t_out(self, i: int, n: int, m: int) -> int:
-        """t(i, n, m): the time at which the enumeration outputs F(x_{<j}·s_n[0..m])
-        (n < 2^k), or F(x_{<j}·x_{j..j+m}) for n = 2^k and m ≤ ℓ(i)."""
-        if not (0 <= n <= self.strings and 0 <= m < self.k):
-            raise ValueError(f"t_out: need 0 ≤ n ≤ 2^k and 0 ≤ m < k, got n={n}, m={m}")
-        return (i - 1) * self.tau_S + (n * self.k + m + 1) * self.P
-
-    def t_U(self, i: int, n: int) -> int:
-        """The time at which the components of Lemmas 7–9 hold their value for string n."""
-        return self.t_out(i, n, self.k - 1) + 1
-
-    def counter_values(self, t: int) -> dict:
-        """The values the counter nodes hold at time t (those of position t+1)."""
-        q = self.position(t + 1)
-        vals = {"cnt.on": 1, "cnt.c": q.c, "cnt.d": q.d, "cnt.beta": int(q.n == self.strings),
-                "cnt.l": q.l, "cnt.p": q.p}
-        nn = q.n % self.strings
-        for m in range(self.k):
-            vals[f"E.e{m}"] = (nn >> (self.k - 1 - m)) & 1
-        vals["s"] = q.s
-        return vals
-
-    def as_meta(self) -> dict:
-        return {"k": self.k, "T": self.T, "r": self.r, "N": self.N, "P": self.P,
-                "tau_S": self.tau_S, "cap": self.cap, "L": self.L, "taus": list(self.taus)}
-
-    @classmethod
-    def from_meta(cls, meta: dict) -> "Schedule":
-        s = meta["schedule"] if "schedule" in meta else meta
-        return cls(s["k"], s["T"], s["r"], s["N"], tuple(s.get("taus", ())))
 
 
 COUNTER_FIXED_NODES = 6   # on, c, d, beta, l, p  (plus the k string digits E.e_m)
@@ -264,5 +133,4 @@ def counter_network(k: int, T: int, r: int, N: int | None = None, *, name: str =
 COUNTER_DEPTH = 3   # body depth ≤ 2 (ge of an affine of eq's) plus the AND(on) gate
 
 
-__all__ = ["Schedule", "Position", "Counters", "add_counters", "counter_network", "slot_length",
-           "last_block_end", "counter_count", "COUNTER_DEPTH"]
+__all__ = ["Counters", "add_counters", "counter_network", "counter_count", "COUNTER_DEPTH"]

@@ -42,13 +42,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnsim import Builder, Const, Expr, Node, RNN, affine, relu
+from rnnsim import Builder, Expr, Node, RNN, affine, relu
 from rnnsim.errors import NetworkError
 from rnnsim.registry import realizes
 
-from .counters import Schedule, add_counters
+from .counters import add_counters
 from .gadgets import eq, ge, le
 from .gating import gate_nodes, gated_term, split_gated
+from .schedule import Schedule
 
 _STMT = ("S enumerates all k-bit continuations of the anchor prefix x_<j and outputs "
          "F(x_<j·s_n[0..m]) at documented times t(i,n,m); F(x_≤i) at iτ_S")
@@ -91,8 +92,8 @@ class Skeleton:
         pos0 = sched.position(0)
         # ---- input storage X (Claim 2): X_m ← x at the first step of a loop when ℓ = m,
         # kept when ℓ > m, cleared when ℓ < m
-        self.wr = self._control("ctl.wr", le(cn.s(), 0), pos0.s == 0)
-        self.nwr = self._control("ctl.nwr", ge(cn.s(), 1), pos0.s != 0)
+        self.wr = self.control("ctl.wr", le(cn.s(), 0), pos0.s == 0, hidden=True)
+        self.nwr = self.control("ctl.nwr", ge(cn.s(), 1), pos0.s != 0, hidden=True)
         self.X = []
         for m in range(k):
             xm = b.node(f"X.x{m}", init=0, hidden=True)
@@ -111,7 +112,7 @@ class Skeleton:
         b.update(feed, gated_term([self.on.name], affine([(t, 1) for t in terms])))
         self.feed = feed
         # ---- controls (one step ahead: value at t = decision for the step t → t+1)
-        self.load2 = self._control("ctl.load2", le(cn.cd(), 0), pos0.c == 0 and pos0.d == 0)
+        self.load2 = self.control("ctl.load2", le(cn.cd(), 0), pos0.c == 0 and pos0.d == 0, hidden=True)
         inactive = ge(cn.d - cn.l + k * cn.beta, k + 1)          # final phase and d > ℓ
         adv_d = le(cn.p + r * cn.d, r - 1) + eq(cn.l, k - 1)     # H1 moves on during this slot
         self.ctl = {}
@@ -121,16 +122,19 @@ class Skeleton:
             run1 = relu(in_run + cn.beta + adv_d - 2)
             v = self.values(pos0, tau)
             ctl = {
-                "run": self._control(f"ctl.t{tau}.run", run, v["run"]),
-                "hold": self._control(f"ctl.t{tau}.hold", 1 - run, v["hold"]),
-                "hold2": self._control(f"ctl.t{tau}.hold2", 1 - run - le(cn.cd(), 0), v["hold2"]),
-                "run1": self._control(f"ctl.t{tau}.run1", run1, v["run1"]),
-                "hold1": self._control(f"ctl.t{tau}.hold1", 1 - run1, v["hold1"]),
+                "run": self.control(f"ctl.t{tau}.run", run, v["run"], hidden=True),
+                "hold": self.control(f"ctl.t{tau}.hold", 1 - run, v["hold"], hidden=True),
+                "hold2": self.control(f"ctl.t{tau}.hold2", 1 - run - le(cn.cd(), 0), v["hold2"], hidden=True),
+                "run1": self.control(f"ctl.t{tau}.run1", run1, v["run1"], hidden=True),
+                "hold1": self.control(f"ctl.t{tau}.hold1", 1 - run1, v["hold1"], hidden=True),
             }
             self.ctl[tau] = ctl
 
-    def _control(self, name: str, expr, init) -> Node:
-        node = self.b.node(name, init=int(bool(init)), hidden=True, boolean=True)
+    def control(self, name: str, expr, init, *, hidden: bool = False) -> Node:
+        """A Boolean control node: its value at t is ``expr`` of the counters at t−1 (one step
+        ahead, so it is the decision for the step t → t+1), in the gated form AND(on)·expr
+        that later gatings merge; ``init`` its value at t = 0 (0 or 1)."""
+        node = self.b.node(name, init=int(bool(init)), hidden=hidden, boolean=True)
         self.b.update(node, gated_term([self.on.name], expr))
         return node
 
@@ -247,10 +251,6 @@ def synchronized_enumeration(R: RNN, k: int, r: int, N: int | None = None, *, fu
     })
 
 
-def schedule_of(rnn: RNN) -> Schedule:
-    """The Schedule recorded in a network built here (for t(i, n, m), τ_S, …)."""
-    return Schedule.from_meta(dict(rnn.meta))
-
 
 __all__ = ["Skeleton", "Copies", "synchronized_enumeration", "enumeration_claims",
-           "enumeration_bounds", "copy_depth", "control_values", "skeleton_count", "schedule_of"]
+           "enumeration_bounds", "copy_depth", "control_values", "skeleton_count"]

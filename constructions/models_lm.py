@@ -39,6 +39,7 @@ import numpy as np
 from rnnsim import Builder, Const
 from rnnsim.expr import exact
 from rnnsim.registry import realizes
+from rnnsim.strings import all_strings
 
 from .models_common import (
     SPEC47, bits_of, bits_str, check_tau, claims, clock, frac_str, is_token, matches, set_state,
@@ -86,7 +87,7 @@ def markov_table(order: int, table) -> dict[tuple[int, ...], Fraction]:
     significant). Every context must be present; probabilities must lie in [0, 1]."""
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise ValueError(f"Markov order must be a non-negative integer, got {order!r}")
-    contexts = [tuple((n >> (order - 1 - i)) & 1 for i in range(order)) for n in range(2 ** order)]
+    contexts = all_strings(order)
     if isinstance(table, Mapping):
         norm = {bits_of(c, order, "context"): v for c, v in table.items()}
         missing = [bits_str(c) or "()" for c in contexts if c not in norm]

@@ -1,159 +1,168 @@
-"""LOAD / RUN / HOLD schedule figures and the output schedule t(i, n, m) (paper: Figures 2.2
-and 2.3, Lemma 10 controls of Lemma 11; THEORY §4.2, §4.4).
+"""The timing of the synchronized enumeration: loops, slots and output times (paper: Claim 1
+and Lemma 11; THEORY §4.3, §4.4).
 
-Lemma 10 drives each gated node set with Boolean control nodes that are one-hot at every
-step: at time t the node set LOADs its source, RUNs its transition once or HOLDs its value
-for the step t → t+1. This module *records* those decisions by simulating a network
-(``record="all"`` on the control nodes) and draws them as a grid — node sets down, time
-across, one colour per action — with the input loops, strings and digit slots of the
-enumeration (THEORY §4.4) marked, and the output times t(i, n, m) on a separate row. The
-recorded decisions are data, not closed forms, so the figure shows what the network does.
-
-Groups (a node set with its controls) are found from the node names:
-* networks built on the enumeration skeleton (:mod:`constructions.enumeration`; meta
-  ``schedule``): for every period τ of the skeleton, H1 (RUN ``ctl.t{τ}.run1`` / HOLD
-  ``ctl.t{τ}.hold1``), H2 (LOAD ``ctl.load2`` / RUN ``ctl.t{τ}.run`` / HOLD ``ctl.t{τ}.hold2``),
-  O (RUN ``ctl.t{τ}.run`` / HOLD ``ctl.t{τ}.hold``) and the input storage X (write
-  ``ctl.wr`` / keep ``ctl.nwr``);
-* any other gated network (e.g. :func:`constructions.gating.augment`): every triple of
-  Boolean nodes ``P.load``, ``P.run``, ``P.hold`` (names ending in the control names).
-
-``main(argv)`` is the ``rnnsim schedule`` subcommand: it builds (or loads) an enumeration
-network, prints τ_S, the slot length P and the output schedule t(i, n, m), and with
-``--png`` draws the LOAD/RUN/HOLD figure of the chosen input loops.
+Claim 1's schedule (project form). Fix the window k ≥ 1, the pace T ≥ 1 (the largest τ of
+the networks being enumerated), the offset r ∈ {1..k} and the document length N. A *digit
+slot* has P = T + 1 steps (P = 3 when k = T = 1, so that the boosting accumulators of
+Lemma 3 get the three steps they need between the last string and the end of the loop),
+and an *input loop* has τ_S = (2^k + 1)·k·P steps: 2^k strings s_0 … s_{2^k−1} of k digit
+slots each, then a final phase. Time t lies in input loop i(t) = ⌊t/τ_S⌋ + 1 at loop step
+s = t mod τ_S, digit-slot step c = s mod P, slot g = ⌊s/P⌋, digit d = g mod k, string
+n = ⌊g/k⌋ (n = 2^k: the final phase); the anchor offset is ℓ(i) = 0 for i < r and
+(i − r) mod k otherwise, the anchor j(i) = i − ℓ(i). Lemma 11's output for the prefix
+x_{<j}·s_n[0..m] appears at t(i, n, m) = (i − 1)·τ_S + (n·k + m + 1)·P (n < 2^k), and for
+x_{<j}·x_{j..j+m} at t(i, 2^k, m), m ≤ ℓ(i). :class:`Schedule` holds these closed forms (no
+network needed); :func:`output_times` and :func:`schedule_table` list them. The counter
+nodes that realize the schedule are :mod:`constructions.counters`; recording and drawing
+what a built network does is the workflow :mod:`workflows.schedule_figure`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import re
-import sys
 from dataclasses import dataclass, field
 
-import numpy as np
+from rnnsim.strings import nth_string
 
-ACTIONS = ("LOAD", "RUN", "HOLD")
-COLORS = {"LOAD": "#d62728", "RUN": "#2ca02c", "HOLD": "#d9d9d9"}
+
+def slot_length(k: int, T: int) -> int:
+    """P: the length of a digit slot (T RUN steps plus one LOAD/HOLD step; 3 when k = T = 1)."""
+    return max(T + 1, 3) if k == 1 else T + 1
+
+
+def last_block_end(k: int, r: int, N: int | None) -> int | None:
+    """L: the last position covered by a complete block [j, j+k−1], j ∈ I_r (r − 1 when no
+    block fits in N); None when N is None."""
+    if N is None:
+        return None
+    M = N - k + 1
+    if M < r:
+        return r - 1
+    J = r + k * ((M - r) // k)
+    return J + k - 1
 
 
 @dataclass(frozen=True)
-class Group:
-    """A gated node set and the names of its control nodes (None: that action never occurs)."""
+class Position:
+    """Where time t falls in the three nested loops (closed forms of Claim 1)."""
 
-    name: str
-    load: str | None = None
-    run: str | None = None
-    hold: str | None = None
+    t: int
+    i: int      # input index (1-based)
+    s: int      # step in the input loop
+    c: int      # step in the digit slot
+    g: int      # slot index in the loop
+    d: int      # digit index
+    n: int      # string index (2^k = final phase)
+    l: int      # anchor offset ℓ(i)
+    p: int      # position counter min(i, cap)
 
-    def controls(self) -> list[str]:
-        return [c for c in (self.load, self.run, self.hold) if c is not None]
 
+@dataclass(frozen=True)
+class Schedule:
+    """The timing of the synchronized enumeration (closed forms; no network needed).
 
-@dataclass
-class Recorded:
-    """Actions per group and step: ``actions[g, t]`` ∈ {0: LOAD, 1: RUN, 2: HOLD} is the
-    decision for the step t → t+1, for t = t0 … t1−1."""
+    ``k`` window, ``T`` pace (max τ of the enumerated networks), ``r`` offset, ``N`` document
+    length (None: the position counter only needs to know i < r, cap = r).
+    """
 
-    name: str
-    groups: list[str]
-    t0: int
-    actions: np.ndarray
-    tau: int
-    meta: dict = field(default_factory=dict)
-    outputs: list[int] = field(default_factory=list)    # output times t(i, n, m) in range
+    k: int
+    T: int
+    r: int
+    N: int | None = None
+    taus: tuple = field(default=())
+
+    def __post_init__(self):
+        for name in ("k", "T", "r"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"Schedule: {name} must be a positive integer, got {v!r}")
+        if not 1 <= self.r <= self.k:
+            raise ValueError(f"offset r = {self.r} must lie in 1..k = 1..{self.k}")
+        if self.N is not None and (not isinstance(self.N, int) or self.N < 1):
+            raise ValueError(f"document length N must be a positive integer, got {self.N!r}")
+
+    # ---- sizes of the loops -------------------------------------------------------------------
+    @property
+    def P(self) -> int:
+        return slot_length(self.k, self.T)
 
     @property
-    def times(self) -> range:
-        return range(self.t0, self.t0 + self.actions.shape[1])
+    def strings(self) -> int:
+        return 2 ** self.k
 
-    def row(self, group: str) -> str:
-        """The group's actions as a string of L/R/H (handy in tests and terminals)."""
-        return "".join(ACTIONS[a][0] for a in self.actions[self.groups.index(group)])
+    @property
+    def tau_S(self) -> int:
+        return (self.strings + 1) * self.k * self.P
+
+    @property
+    def L(self) -> int | None:
+        return last_block_end(self.k, self.r, self.N)
+
+    @property
+    def cap(self) -> int:
+        return self.r if self.N is None else self.L + 1
+
+    # ---- closed forms -------------------------------------------------------------------------
+    def ell(self, i: int) -> int:
+        return 0 if i < self.r else (i - self.r) % self.k
+
+    def anchor(self, i: int) -> int:
+        """j(i): the block start for i ≥ r; the pseudo-anchor i itself for i < r."""
+        return i - self.ell(i)
+
+    def advances(self, i: int) -> bool:
+        """Whether the stored state H1 moves on during loop i (i < r, or the block ends at i)."""
+        return i < self.r or self.ell(i) == self.k - 1
+
+    def in_block(self, i: int) -> bool:
+        """r ≤ i ≤ L: i lies in a complete block (needs N)."""
+        if self.N is None:
+            raise ValueError("in_block needs the document length N")
+        return self.r <= i <= self.L
+
+    def position(self, t: int) -> Position:
+        i, s = t // self.tau_S + 1, t % self.tau_S
+        g = s // self.P
+        return Position(t, i, s, s % self.P, g, g % self.k, g // self.k, self.ell(i), min(i, self.cap))
+
+    def t_out(self, i: int, n: int, m: int) -> int:
+        """t(i, n, m): the time at which the enumeration outputs F(x_{<j}·s_n[0..m])
+        (n < 2^k), or F(x_{<j}·x_{j..j+m}) for n = 2^k and m ≤ ℓ(i)."""
+        if not (0 <= n <= self.strings and 0 <= m < self.k):
+            raise ValueError(f"t_out: need 0 ≤ n ≤ 2^k and 0 ≤ m < k, got n={n}, m={m}")
+        return (i - 1) * self.tau_S + (n * self.k + m + 1) * self.P
+
+    def t_U(self, i: int, n: int) -> int:
+        """The time at which the components of Lemmas 7–9 hold their value for string n."""
+        return self.t_out(i, n, self.k - 1) + 1
+
+    def counter_values(self, t: int) -> dict:
+        """The values the counter nodes hold at time t (those of position t+1)."""
+        q = self.position(t + 1)
+        vals = {"cnt.on": 1, "cnt.c": q.c, "cnt.d": q.d, "cnt.beta": int(q.n == self.strings),
+                "cnt.l": q.l, "cnt.p": q.p}
+        for m, bit in enumerate(nth_string(q.n % self.strings, self.k)):
+            vals[f"E.e{m}"] = bit
+        vals["s"] = q.s
+        return vals
+
+    def as_meta(self) -> dict:
+        return {"k": self.k, "T": self.T, "r": self.r, "N": self.N, "P": self.P,
+                "tau_S": self.tau_S, "cap": self.cap, "L": self.L, "taus": list(self.taus)}
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "Schedule":
+        s = meta["schedule"] if "schedule" in meta else meta
+        return cls(s["k"], s["T"], s["r"], s["N"], tuple(s.get("taus", ())))
 
 
-# ---- finding the groups ------------------------------------------------------------------------
-
-def skeleton_groups(rnn) -> list[Group]:
-    """Groups of a network built on the enumeration skeleton (one set per period τ)."""
-    names = set(rnn.nodes)
-    taus = sorted(int(m.group(1)) for n in rnn.nodes if (m := re.fullmatch(r"ctl\.t(\d+)\.run", n)))
-    groups = []
-    for tau in taus:
-        tag = f" (τ={tau})" if len(taus) > 1 else ""
-        c = f"ctl.t{tau}."
-        groups += [Group(f"H1{tag}", None, c + "run1", c + "hold1"),
-                   Group(f"H2{tag}", "ctl.load2", c + "run", c + "hold2"),
-                   Group(f"O{tag}", None, c + "run", c + "hold")]
-    if {"ctl.wr", "ctl.nwr"} <= names:
-        groups.append(Group("X (RUN = write)", None, "ctl.wr", "ctl.nwr"))
-    return groups
-
-
-def gated_groups(rnn) -> list[Group]:
-    """Every prefix P with Boolean nodes P.load, P.run, P.hold (any of load may be absent)."""
-    names = set(rnn.nodes)
-    groups = []
-    for n in rnn.nodes:
-        if n == "run" or n.endswith(".run"):
-            p = n[: -len("run")]
-            if p + "hold" in names:
-                load = p + "load" if p + "load" in names else None
-                groups.append(Group(p.rstrip(".") or rnn.name, load, n, p + "hold"))
-    return groups
-
-
-def find_groups(rnn) -> list[Group]:
-    groups = skeleton_groups(rnn) if "schedule" in rnn.meta else []
-    groups = groups or gated_groups(rnn)
-    if not groups:
-        raise ValueError(
-            f"network {rnn.name!r} has no LOAD/RUN/HOLD control nodes (neither the enumeration "
-            "skeleton's ctl.t<τ>.run/... nor P.load/P.run/P.hold triples)")
-    return groups
-
-
-# ---- recording -------------------------------------------------------------------------------------
-
-def record(rnn, tokens, groups: list[Group] | None = None, *, loops: tuple[int, int] | None = None) -> Recorded:
-    """Simulate ``rnn`` on ``tokens`` (exact arithmetic) and read each group's action at every
-    step of the input loops ``loops = (first, last)`` (1-based, inclusive; default all).
-    Raises ValueError naming the group, the time and the control values when the controls
-    of a group are not one-hot."""
-    import rnnsim
-
-    groups = find_groups(rnn) if groups is None else groups
-    ctl = sorted({c for g in groups for c in g.controls()})
-    missing = [c for c in ctl if c not in set(rnn.nodes)]
-    if missing:
-        raise ValueError(f"control node(s) {missing} are not nodes of {rnn.name!r}")
-    N = len(tokens)
-    first, last = (1, N) if loops is None else loops
-    if not 1 <= first <= last <= N:
-        raise ValueError(f"input loops {first}..{last} must lie in 1..{N} (the document length)")
-    t0, t1 = (first - 1) * rnn.tau, last * rnn.tau
-    tr = rnnsim.simulate(rnn, list(tokens)[:last], "exact", engine="reference", record="all",
-                         nodes=ctl)
-    vals = {c: tr.values[c] for c in ctl}
-    acts = np.empty((len(groups), t1 - t0), dtype=np.int8)
-    for gi, g in enumerate(groups):
-        for t in range(t0, t1):
-            v = [vals[c][t] if c is not None else 0 for c in (g.load, g.run, g.hold)]
-            if sorted(v) != [0, 0, 1]:
-                raise ValueError(
-                    f"group {g.name!r} at time {t}: controls (load, run, hold) = "
-                    f"({', '.join(str(x) for x in v)}) of nodes {g.load}, {g.run}, {g.hold} are not one-hot")
-            acts[gi, t - t0] = v.index(1)
-    rec = Recorded(rnn.name, [g.name for g in groups], t0, acts, rnn.tau, dict(rnn.meta.get("schedule", {})))
-    if rec.meta:
-        rec.outputs = [t for t in output_times(rec.meta, last) if t0 <= t <= t1]
-    return rec
+def schedule_of(rnn) -> Schedule:
+    """The Schedule recorded in a network built on the enumeration skeleton (enumeration,
+    components, boost): τ_S, t(i, n, m), t_U(i, n), …"""
+    return Schedule.from_meta(dict(rnn.meta))
 
 
 def output_times(sched_meta: dict, N: int) -> list[int]:
     """Every t(i, n, m) of THEORY §4.4 for i ≤ N (and iτ_S), from a schedule's meta."""
-    from .counters import Schedule
-
     s = Schedule.from_meta(sched_meta)
     out = set()
     for i in range(1, N + 1):
@@ -165,81 +174,8 @@ def output_times(sched_meta: dict, N: int) -> list[int]:
     return sorted(out)
 
 
-# ---- drawing -----------------------------------------------------------------------------------------
-
-def plot(rec: Recorded, path, *, title: str | None = None, dpi: int = 150) -> str:
-    """Draw the recorded schedule to a PNG file; returns the path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
-    G, T = rec.actions.shape
-    rows = G + (1 if rec.outputs else 0)
-    fig, ax = plt.subplots(figsize=(min(max(8.0, 0.16 * T + 2.5), 40.0), 1.1 + 0.55 * rows))
-    cmap = ListedColormap([COLORS[a] for a in ACTIONS])
-    x0 = rec.t0
-    ax.pcolormesh(np.arange(x0, x0 + T + 1), np.arange(G + 1), rec.actions, cmap=cmap, vmin=0, vmax=2,
-                  edgecolors="white", linewidth=0.4 if T <= 200 else 0)
-    if T <= 100:
-        for g in range(G):
-            for t in range(T):
-                a = ACTIONS[rec.actions[g, t]]
-                if a != "HOLD":
-                    ax.text(x0 + t + 0.5, g + 0.5, a[0], ha="center", va="center", fontsize=7, color="white")
-    labels = list(rec.groups)
-    if rec.outputs:
-        ax.scatter(np.array(rec.outputs), np.full(len(rec.outputs), G + 0.5), marker="v", s=18,
-                   color="#1f77b4", zorder=3, clip_on=False)
-        labels.append("output t(i,n,m)")
-    s = rec.meta
-    P, k = s.get("P"), s.get("k")
-    tau = rec.tau
-    for t in range(x0, x0 + T + 1):
-        if t % tau == 0:
-            ax.axvline(t, color="black", lw=1.6)
-        elif P and k and t % tau % (k * P) == 0:
-            ax.axvline(t, color="#555555", lw=0.9, ls="--")
-        elif P and T <= 300 and t % tau % P == 0:
-            ax.axvline(t, color="#999999", lw=0.5, ls=":")
-    if P and k:  # name the strings s_n and the final phase above the grid
-        strings = 2 ** k
-        for i0 in range(x0 - x0 % tau, x0 + T, tau):
-            for n in range(strings + 1):
-                a = i0 + n * k * P
-                if x0 <= a < x0 + T:
-                    ax.text(a + k * P / 2, -0.08, f"s{n}" if n < strings else "final",
-                            ha="center", va="bottom", fontsize=7, color="#333333")
-        starts = [t for t in range(x0, x0 + T + 1) if t % tau == 0]
-        ax.set_xticks(starts)
-        ax.set_xticklabels([f"{t}\n(loop i={t // tau + 1})" if t < x0 + T else str(t) for t in starts],
-                           fontsize=8)
-    ax.set_ylim(rows, 0)
-    ax.set_xlim(x0, x0 + T)
-    ax.set_yticks(np.arange(rows) + 0.5)
-    ax.set_yticklabels(labels)
-    ax.set_xlabel("time t (action for the step t → t+1)")
-    ax.legend(handles=[Patch(color=COLORS[a], label=a) for a in ACTIONS], loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
-    if title is None:
-        title = f"LOAD / RUN / HOLD schedule of {rec.name}"
-        if s:
-            title += f"  (k={s['k']}, pace T={s['T']}, r={s['r']}, slot P={s['P']}, τ_S={s['tau_S']})"
-    ax.set_title(title, fontsize=10, pad=16 if P else 6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return str(path)
-
-
-# ---- command line --------------------------------------------------------------------------------------
-
 def schedule_table(sched_meta: dict, N: int) -> list[dict]:
     """One row per (i, n): anchor j, ℓ and the times t(i, n, m) for m = 0 … k−1 (THEORY §4.4)."""
-    from .counters import Schedule
-
     s = Schedule.from_meta(sched_meta)
     rows = []
     for i in range(1, N + 1):
@@ -252,76 +188,4 @@ def schedule_table(sched_meta: dict, N: int) -> list[dict]:
     return rows
 
 
-def _build(args):
-    from . import enumeration, models
-
-    if args.net:
-        import rnnsim
-
-        net = rnnsim.load(args.net)
-        if "schedule" in net.meta or not args.enumerate:
-            return net
-        R = net
-    elif args.model == "markov":
-        R = models.markov_lm(1, [args.p0, args.p1], tau=args.tau)
-    else:
-        R = models.pattern_distinguisher(args.k, ["1" * args.k], tau=args.tau)
-    return enumeration.synchronized_enumeration(R, args.k, args.r, args.N)
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(
-        prog="rnnsim schedule",
-        description="Output schedule t(i, n, m) of a synchronized enumeration network (Lemma 11) and "
-                    "its LOAD/RUN/HOLD figure (paper Figures 2.2/2.3).")
-    p.add_argument("--net", help="a saved network (JSON); enumeration networks are drawn as they are, "
-                                 "other gated networks too unless --enumerate")
-    p.add_argument("--enumerate", action="store_true", help="enumerate the --net network with k, r, N")
-    p.add_argument("--model", choices=["markov", "pattern"], default="markov",
-                   help="network to enumerate when no --net is given (order-1 Markov LM or all-ones pattern distinguisher)")
-    p.add_argument("--p0", default="1/4", help="Markov: P(1 | previous 0)")
-    p.add_argument("--p1", default="3/4", help="Markov: P(1 | previous 1)")
-    p.add_argument("--k", type=int, default=2, help="window length k")
-    p.add_argument("--r", type=int, default=1, help="offset r ∈ 1..k")
-    p.add_argument("--N", type=int, default=3, help="document length N")
-    p.add_argument("--tau", type=int, default=1, help="τ of the enumerated model")
-    p.add_argument("--tokens", help="document to simulate for the figure (default 0101… of length N)")
-    p.add_argument("--loops", default="1:2", help="input loops to draw, first:last (default 1:2)")
-    p.add_argument("--png", help="write the LOAD/RUN/HOLD figure to this PNG file")
-    p.add_argument("--json", action="store_true", help="print the schedule as JSON")
-    args = p.parse_args(argv)
-    try:
-        from fractions import Fraction
-
-        args.p0, args.p1 = Fraction(args.p0), Fraction(args.p1)
-        net = _build(args)
-    except (ValueError, ZeroDivisionError) as e:
-        p.error(str(e))
-    N = args.N if not net.meta.get("schedule", {}).get("N") else net.meta["schedule"]["N"]
-    meta = dict(net.meta.get("schedule", {}))
-    rows = schedule_table(meta, N) if meta else []
-    if args.json:
-        print(json.dumps({"network": net.name, "tau": net.tau, "schedule": meta, "outputs": rows}))
-    else:
-        print(f"{net!r}")
-        if meta:
-            print(f"k={meta['k']}  pace T={meta['T']}  r={meta['r']}  N={meta['N']}  slot P={meta['P']}  "
-                  f"τ_S={meta['tau_S']} = (2^k+1)·k·P")
-            print(" i  j  ℓ  n     t(i, n, m) for m = 0 … k−1   (n = 2^k: final phase, m ≤ ℓ)")
-            for r in rows:
-                n = "-" if r["n"] is None else ("final" if r["n"] == 2 ** meta["k"] else str(r["n"]))
-                print(f"{r['i']:2d} {r['j']:2d} {r['l']:2d} {n:>5}  " + " ".join(f"{t:6d}" for t in r["t"]))
-    if args.png:
-        tokens = [int(c) for c in args.tokens] if args.tokens else [i % 2 for i in range(N)]
-        try:
-            first, last = (int(v) for v in args.loops.split(":"))
-            rec = record(net, tokens, loops=(first, min(last, len(tokens))))
-        except ValueError as e:
-            p.error(str(e))
-        plot(rec, args.png)
-        print(f"wrote {args.png} ({len(rec.groups)} node sets × {rec.actions.shape[1]} steps)", file=sys.stderr)
-    return 0
-
-
-__all__ = ["Group", "Recorded", "ACTIONS", "skeleton_groups", "gated_groups", "find_groups", "record",
-           "output_times", "plot", "schedule_table", "main"]
+__all__ = ["Schedule", "Position", "slot_length", "last_block_end", "schedule_of", "output_times", "schedule_table"]

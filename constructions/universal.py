@@ -36,8 +36,8 @@ Parameter layout (``n_params(s, h, τ) = h·(h+3) + S·(h+S+2)``; a flat vector 
 
 :func:`Layout.unpack` / :func:`Layout.pack` convert between θ and the matrices;
 :func:`forward` evaluates the class directly with numpy (an oracle independent of the
-expression IR); :func:`fit_random_search` is a tiny gradient-free loss minimiser over a
-class (the "train by loss minimisation" step of Algorithm 1, for toy sizes).
+expression IR). Training over a class (Algorithm 1's loss minimisation) is the workflow
+:mod:`workflows.training`.
 """
 
 from __future__ import annotations
@@ -336,48 +336,6 @@ def embed_into_universal(rnn: RNN, *, size: int | None = None, hidden: int | Non
     return lay.pack(**P), lay
 
 
-# ---- Algorithm 1's inner step on a toy class: gradient-free loss minimisation ----------------
-
-def normalized_loss(outputs: np.ndarray, p: np.ndarray, *, floor: float = 1e-12) -> float:
-    """Next-token loss L_p(q) of the LM read off an LM RNN run on *every* binary document
-    of length N (``outputs`` of shape (2^N, N) in :func:`rnnsim.all_documents` order, ``p``
-    the 2^N document probabilities): F(x_≤m) is the output after x_m, normalised over the
-    sibling token, q(x_m | x_<m) = F(x_≤m) / (F(x_<m 0) + F(x_<m 1)), so an unnormalised
-    network cannot cheat. Values below ``floor`` are floored (a training surrogate)."""
-    F = np.maximum(np.asarray(outputs, dtype=np.float64), floor)
-    D, N = F.shape
-    idx = np.arange(D)
-    sib = np.stack([idx ^ (1 << (N - 1 - m)) for m in range(N)], axis=1)
-    q = F / (F + F[sib, np.arange(N)[None, :]])
-    return float(-(np.asarray(p, dtype=np.float64)[:, None] * np.log(q)).sum() / N)
-
-
-def fit_random_search(size: int, hidden: int, time: int, p: np.ndarray, N: int, *,
-                      iters: int = 300, seed=None, step: float = 0.3) -> tuple[np.ndarray, list[float]]:
-    """(1+1) random search over θ of G(size, hidden, time) minimising
-    :func:`normalized_loss` on the distribution ``p`` over Σ^N (binary), evaluated with
-    :func:`forward` on all documents. Returns the best θ and the loss history
-    (non-increasing by construction)."""
-    from rnnsim import all_documents
-
-    docs = all_documents(2, N)
-    rng = np.random.default_rng(seed)
-    theta = random_weights(size, hidden, time, seed=int(rng.integers(1 << 30)), scale=0.5)
-
-    def loss(th):
-        return normalized_loss(forward(size, hidden, time, th, docs), p)
-
-    best = loss(theta)
-    hist = [best]
-    for _ in range(iters):
-        cand = theta + rng.normal(0, step, theta.shape)
-        val = loss(cand)
-        if val <= best:
-            theta, best = cand, val
-        hist.append(best)
-    return theta, hist
-
-
 def _num(v, where: str):
     return exact(v, where=where)
 
@@ -392,4 +350,4 @@ def _lin(pairs: Sequence[tuple[Expr, object]], c, where: str) -> Expr:
 
 
 __all__ = ["Layout", "universal", "n_params", "random_weights", "forward", "embed_into_universal",
-           "relu_affine_form", "NotInClass", "fit_random_search", "normalized_loss"]
+           "relu_affine_form", "NotInClass"]

@@ -35,8 +35,9 @@ from typing import Callable
 import numpy as np
 
 from rnnsim.registry import realizes
+from rnnsim.strings import by_prefix, nth_string, prefix_index
 
-from .textdist import as_distribution, as_lm, prefix_index
+from .lm import as_distribution, as_lm
 
 __all__ = ["DistTable", "as_table", "Advantage", "advantage", "offsets", "random_distinguisher",
            "distinguisher_from_rnn", "NotADistinguisher"]
@@ -44,10 +45,6 @@ __all__ = ["DistTable", "as_table", "Advantage", "advantage", "offsets", "random
 
 class NotADistinguisher(ValueError):
     """A distinguisher value outside {0, 1}, or a window that does not fit in the document."""
-
-
-def _unindex(P: int, b: int, m: int) -> tuple[int, ...]:
-    return tuple((P // b ** (m - 1 - i)) % b for i in range(m))
 
 
 class DistTable:
@@ -67,7 +64,7 @@ class DistTable:
             bad = np.argwhere((t != 0) & (t != 1))
             if len(bad):
                 z = int(bad[0][0])
-                raise NotADistinguisher(f"d({j}, {_unindex(z, b, j - 1 + k)}) = {t[z]!r} is not 0 or 1")
+                raise NotADistinguisher(f"d({j}, {nth_string(z, j - 1 + k, b)}) = {t[z]!r} is not 0 or 1")
             self.tables.append(t.astype(np.int8))
 
     def __call__(self, j: int, x) -> int:
@@ -97,7 +94,7 @@ class DistTable:
         tables = []
         for j in range(1, N - k + 2):
             L = j - 1 + k
-            tables.append(np.array([_bit(d, j, _unindex(z, b, L)) for z in range(b ** L)], dtype=np.int8))
+            tables.append(np.array([_bit(d, j, nth_string(z, L, b)) for z in range(b ** L)], dtype=np.int8))
         return cls(tables, b, k, N)
 
 
@@ -206,7 +203,7 @@ def distinguisher_from_rnn(rnn, k: int, N: int, arithmetic="exact", engine: str 
     tables = []
     for m in range(k, N + 1):
         j = m - k + 1
-        col = out[:: b ** (N - m), m - 1]
+        col = by_prefix(out, m, b)
         vals = np.empty(len(col), dtype=np.int8)
         for z, v in enumerate(col):
             if exact:
@@ -218,7 +215,7 @@ def distinguisher_from_rnn(rnn, k: int, N: int, arithmetic="exact", engine: str 
             if not ok:
                 raise NotADistinguisher(
                     f"distinguisher RNN output node {rnn.output!r} at time {m * rnn.tau} on input "
-                    f"{_unindex(z, b, m)}: value {v} is not 0 or 1 (it should be d({j}, x_≤{m}))")
+                    f"{nth_string(z, m, b)}: value {v} is not 0 or 1 (it should be d({j}, x_≤{m}))")
             vals[z] = bit
         tables.append(vals)
     return DistTable(tables, b, k, N)

@@ -1,6 +1,6 @@
 """Boosting a language model with a next-k-token distinguisher (THEORY §3; paper: Lemmas 1 and 2).
 
-**Lemma 1 (project form).** For η > 0 (weight w = e^{−η}) and offset r ∈ {1..k},
+**Lemma 1 (project form).** For η > 0 (factor w = e^{−η}) and offset r ∈ {1..k},
 q'(x) = q(x)·Π_{j∈I_r} w^{d(j,x)} / Z_j(x_{<j}),  Z_j(x_{<j}) = E_{y∼q(·|x_{<j})} w^{d(j,x_{<j}y)},
 is a normalized text distribution and
 KL(p‖q) − KL(p‖q') ≥ η·S_r − (η−1+e^{−η})·Σ_{j∈I_r} Q_j ≥ η·S_r − (η−1+e^{−η})·n_r ≥ η·S_r − (η²/2)·n_r
@@ -13,16 +13,16 @@ w(s) = u(s)·v(s), u(s) = q(s|x_{<j}), v(s) = e^{−η·d(j, x_{<j}s)}; for i < 
 last block q'(σ|x_{<i}) = q(σ|x_{<i}). This is the next-token conditional of Lemma 1's q'.
 
 Parametrization: every function takes either ``eta=`` (float; w = e^{−η} in float64) or
-``weight=`` (the factor w itself, e.g. a Fraction, for exact rational arithmetic; η = −log w).
+``factor=`` (the factor w itself, e.g. a Fraction, for exact rational arithmetic; η = −log w).
 
 Public API
 ----------
-``boosted_text(q, d, *, k, r, eta=None, weight=None) -> Distribution``       Lemma 1's q'
-``normalizers(q, d, *, k, r, eta=None, weight=None) -> {j: Z_j array over Σ^{j−1}}``
-``boosted_conditional(q, d, *, k, r, eta=None, N, weight=None, b=None) -> BoostedLM``
+``boosted_text(q, d, *, k, r, eta=None, factor=None) -> Distribution``       Lemma 1's q'
+``normalizers(q, d, *, k, r, eta=None, factor=None) -> {j: Z_j array over Σ^{j−1}}``
+``boosted_conditional(q, d, *, k, r, eta=None, N, factor=None, b=None) -> BoostedLM``
           Lemma 2 as an LM callable ``q'(prefix) -> tuple`` (THEORY §6); ``.table()`` → LM;
           ``.four_functions(prefix)`` → (j, ℓ, [(s, u, v, 1_num(σ) for σ, 1_den)]).
-``lemma1(p, q, d, *, k, r, eta=None, weight=None) -> Lemma1Report``          gain and bounds
+``lemma1(p, q, d, *, k, r, eta=None, factor=None) -> Lemma1Report``          gain and bounds
 ``best_offset(adv) -> r*``;  ``lemma1_alpha(p, q, d, *, k) -> AlphaReport`` (η = |α|, r*;
           a negative α is handled by boosting with 1 − d, recorded as ``flipped``).
 Tolerances: equalities in exact mode are ``==``; float64 inequalities are checked with an
@@ -45,23 +45,23 @@ from rnnsim.registry import realizes
 from .advantage import Advantage, advantage, as_table
 from .textdist import LM, Distribution, _flog, as_distribution, as_lm, kl
 
-__all__ = ["resolve_weight", "boosted_text", "normalizers", "boosted_conditional", "BoostedLM",
+__all__ = ["resolve_factor", "boosted_text", "normalizers", "boosted_conditional", "BoostedLM",
            "Lemma1Report", "lemma1", "best_offset", "AlphaReport", "lemma1_alpha", "anchor"]
 
 TOL = 1e-12
 
 
-def resolve_weight(eta=None, weight=None):
-    """(w, η): exactly one of ``eta`` (w = e^{−η}, float) or ``weight`` (w > 0, η = −log w)."""
-    if (eta is None) == (weight is None):
-        raise TypeError("give exactly one of eta= (float) or weight= (the factor e^{-eta}, e.g. a Fraction)")
-    if weight is not None:
-        if isinstance(weight, (float, np.floating)):
-            w = float(weight)
+def resolve_factor(eta=None, factor=None):
+    """(w, η): exactly one of ``eta`` (w = e^{−η}, float) or ``factor`` (w > 0, η = −log w)."""
+    if (eta is None) == (factor is None):
+        raise TypeError("give exactly one of eta= (float) or factor= (the factor e^{-eta}, e.g. a Fraction)")
+    if factor is not None:
+        if isinstance(factor, (float, np.floating)):
+            w = float(factor)
         else:
-            w = Fraction(weight)
+            w = Fraction(factor)
         if not (w > 0) or (isinstance(w, float) and not math.isfinite(w)):
-            raise ValueError(f"weight e^(-eta) must be a finite positive number, got {weight!r}")
+            raise ValueError(f"factor e^(-eta) must be a finite positive number, got {factor!r}")
         return w, -_flog(w)
     eta = float(eta)
     if not math.isfinite(eta):
@@ -88,9 +88,9 @@ def _exact_together(q: LM, w) -> LM:
     return q if (q.exact and isinstance(w, Fraction)) else q.to_float()
 
 
-def normalizers(q, d, *, k: int, r: int, eta=None, weight=None, N: int | None = None, b: int | None = None) -> dict:
+def normalizers(q, d, *, k: int, r: int, eta=None, factor=None, N: int | None = None, b: int | None = None) -> dict:
     """Z_j(z) = Σ_y q(y|z)·w^{d(j, zy)} for j ∈ I_r and every z ∈ Σ^{j−1}."""
-    w, _ = resolve_weight(eta, weight)
+    w, _ = resolve_factor(eta, factor)
     q = _lm(q, b, N)
     q = _exact_together(q, w)
     D = as_table(d, q.b, k, q.N)
@@ -113,15 +113,15 @@ def _lm(q, b, N) -> LM:
 @realizes("Lemma 1", "boosting q by e^{-η d} on the blocks j ∈ I_r gives a normalized q' with "
           "KL(p‖q) − KL(p‖q') ≥ η S_r − (η−1+e^{−η}) n_r ≥ η S_r − η² n_r/2",
           bound="η·S_r − (η−1+e^{−η})·n_r", kind="check")
-def boosted_text(q, d, *, k: int, r: int, eta=None, weight=None, N: int | None = None,
+def boosted_text(q, d, *, k: int, r: int, eta=None, factor=None, N: int | None = None,
                  b: int | None = None) -> Distribution:
     """Lemma 1's q'(x) = q(x)·Π_{j∈I_r} w^{d(j,x)}/Z_j(x_{<j}) over Σ^N (exact for a Fraction
-    weight and an exact q). Not renormalized: its total is checked by the caller/tests."""
-    w, _ = resolve_weight(eta, weight)
+    factor and an exact q). Not renormalized: its total is checked by the caller/tests."""
+    w, _ = resolve_factor(eta, factor)
     q = _exact_together(_lm(q, b, N), w)
     b, N = q.b, q.N
     D = as_table(d, b, k, N)
-    Z = normalizers(q, D, k=k, r=r, weight=w)
+    Z = normalizers(q, D, k=k, r=r, factor=w)
     vec = q.text().copy()
     for j, Zj in Z.items():
         F = _wpow(D.window(j), w) / Zj[:, None]                       # (b^{j-1}, b^k)
@@ -204,11 +204,11 @@ class BoostedLM:
 
 @realizes("Lemma 2", "the boosted next-token conditional Σ u·v·1_num / Σ u·v·1_den equals the "
           "conditional of the Lemma 1 distribution", bound="equality (exact)", kind="check")
-def boosted_conditional(q, d, *, k: int, r: int, eta=None, N: int, weight=None, b: int | None = None) -> BoostedLM:
+def boosted_conditional(q, d, *, k: int, r: int, eta=None, N: int, factor=None, b: int | None = None) -> BoostedLM:
     """Lemma 2: q'(σ|x_{<i}) from the four functions (module docstring), as an LM callable.
     ``q``: LM or callable q(prefix); ``d``: callable d(j, x) or DistTable; b defaults to q.b
     (or 2 for a plain callable, the paper's binary alphabet)."""
-    w, _ = resolve_weight(eta, weight)
+    w, _ = resolve_factor(eta, factor)
     if b is None:
         b = getattr(q, "b", 2)
     if not 1 <= k <= N:
@@ -222,7 +222,7 @@ def boosted_conditional(q, d, *, k: int, r: int, eta=None, N: int, weight=None, 
 class Lemma1Report:
     r: int
     eta: float
-    weight: object
+    factor: object
     total: object              # Σ_x q'(x) (must be 1)
     gain: float                # KL(p‖q) − KL(p‖q'), computed as E_p log(q'/q)
     kl_before: float
@@ -240,17 +240,17 @@ class Lemma1Report:
         return self.gain - self.bound_exp
 
 
-def lemma1(p, q, d, *, k: int, r: int, eta=None, weight=None, adv: Advantage | None = None) -> Lemma1Report:
+def lemma1(p, q, d, *, k: int, r: int, eta=None, factor=None, adv: Advantage | None = None) -> Lemma1Report:
     """Lemma 1 for one offset r and one η: q', its total mass, the KL gain and its lower bounds."""
-    w, eta_f = resolve_weight(eta, weight)
+    w, eta_f = resolve_factor(eta, factor)
     p = as_distribution(p)
     q = as_lm(q, p.b, p.N)
     D = as_table(d, p.b, k, p.N)
     _check_r(k, r)
-    qp = boosted_text(q, D, k=k, r=r, weight=w)
+    qp = boosted_text(q, D, k=k, r=r, factor=w)
     total = sum(qp.probs, Fraction(0)) if qp.exact else math.fsum(qp.probs)
     # gain = E_p Σ_{j∈I_r} [−η d(j,x) − log Z_j(x_<j)] (valid where q(x) > 0)
-    Z = normalizers(q, D, k=k, r=r, weight=w)
+    Z = normalizers(q, D, k=k, r=r, factor=w)
     b, N = p.b, p.N
     terms = []
     for j, Zj in Z.items():
@@ -267,7 +267,7 @@ def lemma1(p, q, d, *, k: int, r: int, eta=None, weight=None, adv: Advantage | N
     Q_sum = math.fsum(float(a.Q[j - 1]) for j in a.I[r])
     c = eta_f - 1 + math.exp(-eta_f)
     return Lemma1Report(
-        r=r, eta=eta_f, weight=w, total=total, gain=gain, kl_before=kl(p, q), kl_after=kl(p, qp),
+        r=r, eta=eta_f, factor=w, total=total, gain=gain, kl_before=kl(p, q), kl_after=kl(p, qp),
         S_r=S_r, n_r=n_r, Q_sum=Q_sum, bound_tight=eta_f * S_r - c * Q_sum,
         bound_exp=eta_f * S_r - c * n_r, bound_quad=eta_f * S_r - eta_f ** 2 / 2 * n_r)
 

@@ -26,7 +26,7 @@ Each round with advantage ≥ ε gains ≥ ε²M/(2k) in KL, so from the uniform
 (KL ≤ N·log b) at most N·log b·2k/(ε²M) rounds happen.
 
 Public API: ``theorem3(p, q, d, *, k)``, ``lemma13(a, b)``, ``lemma14(a, b, at, bt, mu)``,
-``lemma15(q, d, *, k, r, mu, eta=None, weight=None)``, ``lemma16(p, q_tilde, q_prime, mu)``,
+``lemma15(q, d, *, k, r, mu, eta=None, factor=None)``, ``lemma16(p, q_tilde, q_prime, mu)``,
 ``boosting_sequence(...)`` / ``boosting_closed_form(...)``, ``bad_indices(losses, eps)``,
 ``lemma4_count(losses, eps)``, ``max_rounds(N, b, k, eps)``,
 ``iterate_boosting(p, q0, distinguishers, *, k, eps, max_iter)``; random instance makers
@@ -138,15 +138,15 @@ def lemma14(a, b, at, bt, mu) -> tuple:
 # ----------------------------------------------------------------------------- Lemma 15
 
 @realizes("Lemma 15", "q ≥ μ ⇒ boosted q' ≥ e^{−η}·q ≥ μ·e^{−η}", bound="μ·e^{−η}", kind="check")
-def lemma15(q, d, *, k: int, r: int, mu, eta=None, weight=None) -> tuple:
+def lemma15(q, d, *, k: int, r: int, mu, eta=None, factor=None) -> tuple:
     """(min over prefixes and tokens of q'(σ|x) − w·q(σ|x), min q', μ·w); needs q ≥ μ.
-    Exact for an exact q and a Fraction weight."""
-    w, _ = pboost.resolve_weight(eta, weight)
+    Exact for an exact q and a Fraction factor."""
+    w, _ = pboost.resolve_factor(eta, factor)
     if not isinstance(q, LM):
         raise TypeError("lemma15 needs an LM table q (use textdist.LM.from_callable)")
     if any(v < mu for lv in q.levels for v in lv.reshape(-1)):
         raise ValueError(f"lemma15 needs q ≥ μ = {mu} everywhere")
-    T = pboost.boosted_conditional(q, d, k=k, r=r, weight=w, N=q.N).table()
+    T = pboost.boosted_conditional(q, d, k=k, r=r, factor=w, N=q.N).table()
     gap = min(min(x - w * y for x, y in zip(T.levels[m].reshape(-1), q.levels[m].reshape(-1)))
               for m in range(q.N))
     low = min(min(T.levels[m].reshape(-1)) for m in range(q.N))

@@ -18,7 +18,8 @@ from .errors import (
     UnsupportedFormat,
 )
 from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU, affine, as_expr, const, prod, recip, relu
-from .network import RNN, Builder
+from .builder import Builder
+from .network import RNN
 from .simulate import Trace, all_documents, simulate, simulate_all, simulate_batch
 
 

@@ -42,9 +42,9 @@ from .errors import InputError, RNNSimError
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 _DELEGATED = {
-    "demo": ("constructions.demo", "build, simulate and verify a boosted network on the shipped example"),
-    "schedule": ("constructions.schedule", "print the output schedule t(i, n, m) of an enumeration network"),
-    "check": ("proofs_checks.runner", "run the numerical checks of the paper's lemmas"),
+    "demo": ("workflows.demo", "build, simulate and verify a boosted network on the shipped example"),
+    "schedule": ("workflows.schedule_figure", "print the output schedule t(i, n, m) of an enumeration network"),
+    "check": ("workflows.check_runner", "run the numerical checks of the paper's lemmas"),
 }
 
 

@@ -22,6 +22,7 @@ from .engines import get_engine
 from .engines.base import raw_to_exact
 from .errors import InputError, SimulationError
 from .simulate import check_tokens
+from .validation import hidden_set_problems
 
 __all__ = ["check_structural", "transplant_test", "TransplantReport", "Mismatch"]
 
@@ -30,24 +31,11 @@ def check_structural(rnn, hidden: Iterable[str] | None = None) -> list[str]:
     """Problems with THEORY §2.5(a) for ``hidden`` (default: ``rnn.hidden``); [] when none.
 
     One line per problem: a hidden name that is not a node, an input node in H, or a
-    hidden node whose transition reads nodes outside H ∪ I (named).
+    hidden node whose transition reads nodes outside H ∪ I (named) — the rule of
+    :func:`rnnsim.validation.hidden_set_problems`, which ``RNN`` also enforces when built.
     """
     hset = list(rnn.hidden if hidden is None else hidden)
-    node_set, input_set = set(rnn.nodes), set(rnn.inputs)
-    allowed = set(hset) | input_set
-    problems = []
-    for h in hset:
-        if h not in node_set:
-            problems.append(f"hidden node {h!r} is not a node of {rnn.name!r}")
-        elif h in input_set:
-            problems.append(f"hidden node {h!r} is an input node; H ⊆ V \\ I")
-        else:
-            outside = sorted(m for m in rnn.in_neighbours(h) if m not in allowed)
-            if outside:
-                problems.append(
-                    f"hidden node {h!r} reads {', '.join(map(repr, outside))} outside H ∪ I (THEORY §2.5(a))"
-                )
-    return problems
+    return hidden_set_problems(hset, rnn.nodes, rnn.inputs, rnn.in_neighbours, network=rnn.name)
 
 
 @dataclass

@@ -5,26 +5,24 @@ H ⊆ V \\ I, for each u ∈ V \\ I a transition function f_u (an expression ove
 see :mod:`rnnsim.expr`) and an initial value v_0(u), and τ ≥ 1 steps per token. Size is
 |V| (inputs included); hidden size is |H|. Names are hierarchical (``boost.U.H2.c3``):
 :meth:`Builder.embed` copies a whole network under a prefix with its inputs re-wired, and a
-name collision always raises — nothing is renamed silently.
+name collision always raises — nothing is renamed silently (:mod:`rnnsim.builder`).
 
-:class:`RNN` is immutable and validated on construction; every problem is reported at
-once (unknown nodes, transitions on inputs, a hidden set that reads outside H ∪ I, τ ≤ 0,
-a dangling output, …). Its flat lowering for the engines is :attr:`RNN.program`.
+:class:`RNN` is immutable and validated on construction (:mod:`rnnsim.validation`); every
+problem is reported at once (unknown nodes, transitions on inputs, a hidden set that reads
+outside H ∪ I, τ ≤ 0, a dangling output, …). Its flat lowering for the engines is
+:attr:`RNN.program`.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import re
-from collections import Counter
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from .errors import NetworkError
-from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU, as_expr, exact
+from .expr import Expr
 from .registry import realizes
-
-_NAME = re.compile(r"^[^\s]+$")
+from .validation import network_problems
 
 
 @realizes("Definition 3", "an RNN: nodes, inputs, output, hidden set, transitions, initial values, τ")
@@ -61,93 +59,9 @@ class RNN:
         nodes = tuple(nodes)
         inputs = tuple(inputs)
         hidden = tuple(hidden)
-        problems: list[str] = []
-        counts = Counter(nodes)
-        for n, c in counts.items():
-            if c > 1:
-                problems.append(f"node {n!r} is declared {c} times")
-            if not isinstance(n, str) or not _NAME.match(n):
-                problems.append(f"node name {n!r} is not a non-empty string without spaces")
-        node_set = set(nodes)
-        input_set = set(inputs)
-        for i in inputs:
-            if i not in node_set:
-                problems.append(f"input {i!r} is not a node")
-            if i in transitions:
-                problems.append(
-                    f"input node {i!r} has a transition; inputs hold the current token and "
-                    "cannot be updated (make it a separate node that reads the input)"
-                )
-        if not inputs:
-            problems.append("the network has no input node")
-        if input_encoding not in ("value", "onehot"):
-            problems.append(f"input encoding must be 'value' or 'onehot', got {input_encoding!r}")
-        elif input_encoding == "value" and len(inputs) != 1:
-            problems.append(f"input encoding 'value' needs exactly one input node, got {len(inputs)}")
-        elif input_encoding == "onehot" and len(inputs) != alphabet:
-            problems.append(
-                f"input encoding 'onehot' needs one input node per symbol ({alphabet}), got {len(inputs)}"
-            )
-        if not (isinstance(alphabet, int) and alphabet >= 2):
-            problems.append(f"alphabet size must be an integer ≥ 2, got {alphabet!r}")
-        if not (isinstance(tau, int) and not isinstance(tau, bool) and tau >= 1):
-            problems.append(f"τ (steps per token) must be a positive integer, got {tau!r}")
-        clean_tr: dict[str, Expr] = {}
-        for n, f in transitions.items():
-            if n not in node_set:
-                problems.append(f"transition given for unknown node {n!r}")
-                continue
-            if not isinstance(f, Expr):
-                try:
-                    f = as_expr(f)
-                except (TypeError, NetworkError) as e:
-                    problems.append(f"node {n!r}: transition is not an expression ({e})")
-                    continue
-            clean_tr[n] = f
-            for m in sorted(f.nodes()):
-                if m not in node_set:
-                    problems.append(f"node {n!r} reads unknown node {m!r}")
-        for n in nodes:
-            if n not in input_set and n not in transitions:
-                problems.append(f"node {n!r} has no transition function")
-        clean_init: dict[str, Any] = {}
-        for n in nodes:
-            if n in input_set:
-                if n in init and init[n] not in (0, None):
-                    problems.append(f"input node {n!r} has an initial value; inputs hold the token")
-                continue
-            try:
-                clean_init[n] = exact(init.get(n, 0), where=f"initial value of node {n!r}")
-            except NetworkError as e:
-                problems.append(str(e))
-        for n in init:
-            if n not in node_set:
-                problems.append(f"initial value given for unknown node {n!r}")
-        if output is None:
-            problems.append("the network has no output node (dangling output); call Builder.output(name)")
-        elif output not in node_set:
-            problems.append(f"output {output!r} is not a node")
-        elif output in input_set:
-            problems.append(f"output {output!r} is an input node; the output must be computed")
-        for h in hidden:
-            if h not in node_set:
-                problems.append(f"hidden node {h!r} is not a node")
-            elif h in input_set:
-                problems.append(f"hidden node {h!r} is an input node; H ⊆ V \\ I")
-        hidden_set = set(hidden)
-        allowed = hidden_set | input_set
-        for h in hidden:
-            f = clean_tr.get(h)
-            if f is None:
-                continue
-            outside = sorted(m for m in f.nodes() if m not in allowed and m in node_set)
-            if outside:
-                problems.append(
-                    f"hidden node {h!r} reads {', '.join(map(repr, outside))} outside H ∪ I "
-                    "(THEORY §2.5(a)); add them to the hidden set or change the transition"
-                )
-        if len(set(hidden)) != len(hidden):
-            problems.append("the hidden set lists a node twice")
+        problems, clean_tr, clean_init = network_problems(
+            nodes=nodes, inputs=inputs, output=output, hidden=hidden, tau=tau, transitions=transitions,
+            init=init, alphabet=alphabet, input_encoding=input_encoding)
         if problems:
             raise NetworkError(
                 f"network {name!r} is invalid ({len(problems)} problem{'s' * (len(problems) > 1)}):\n  "
@@ -155,6 +69,7 @@ class RNN:
                 problems,
             )
         # inputs first, then the rest in declaration order
+        input_set = set(inputs)
         order = list(inputs) + [n for n in nodes if n not in input_set]
         self.name = name
         self.nodes = tuple(order)
@@ -287,219 +202,13 @@ class RNN:
         return "\n".join(lines)
 
 
-class Builder:
-    """Mutable construction of an :class:`RNN`; :meth:`build` validates and freezes it.
+def __getattr__(name):
+    # ``rnnsim.network.Builder`` keeps working; the builder's home is :mod:`rnnsim.builder`
+    if name == "Builder":
+        from .builder import Builder
 
-    >>> b = Builder("count", tau=1)
-    >>> x = b.input("x")
-    >>> c = b.node("c", init=0)
-    >>> b.update(c, c + x)
-    >>> b.output(c); b.hidden(c)
-    >>> net = b.build()
-    """
-
-    def __init__(self, name: str = "rnn", *, tau: int = 1, alphabet: int = 2):
-        self.name = name
-        self.tau = tau
-        self.alphabet = alphabet
-        self.input_encoding = "value"
-        self._nodes: list[str] = []
-        self._names: set[str] = set()
-        self._inputs: list[str] = []
-        self._tr: dict[str, Expr] = {}
-        self._init: dict[str, Any] = {}
-        self._hidden: dict[str, None] = {}
-        self._output: str | None = None
-        self.meta: dict[str, Any] = {}
-
-    # ---- declaration ---------------------------------------------------------------------
-    def _declare(self, name: str, *, where: str = "") -> None:
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise NetworkError(f"node name {name!r} must be a non-empty string without spaces")
-        if name in self._names:
-            raise NetworkError(
-                f"node {name!r} already exists in network {self.name!r}{where}; names are never "
-                "renamed silently — choose another name or embed under another prefix"
-            )
-        self._names.add(name)
-        self._nodes.append(name)
-
-    def input(self, name: str = "x") -> Node:
-        """Declare the (single, token-valued) input node."""
-        if self._inputs:
-            raise NetworkError(
-                f"network {self.name!r} already has input {self._inputs[0]!r}; use "
-                "input_onehot for one node per symbol"
-            )
-        self._declare(name)
-        self._inputs.append(name)
-        return Node(name)
-
-    def input_onehot(self, prefix: str = "x") -> list[Node]:
-        """Declare b input nodes ``prefix[0] … prefix[b-1]``; node σ holds 1[token = σ]."""
-        if self._inputs:
-            raise NetworkError(f"network {self.name!r} already has inputs {self._inputs}")
-        out = []
-        for s in range(self.alphabet):
-            name = f"{prefix}[{s}]"
-            self._declare(name)
-            self._inputs.append(name)
-            out.append(Node(name))
-        self.input_encoding = "onehot"
-        return out
-
-    def node(self, name: str, init=0, update=None, *, hidden: bool = False, boolean: bool = False) -> Node:
-        """Declare a node with an initial value (and optionally its transition now).
-
-        ``boolean=True`` declares that the node only ever holds 0 or 1 (recorded in
-        ``meta["boolean_nodes"]``, kept by :meth:`embed`); gating uses it to merge controls.
-        """
-        self._declare(name)
-        if boolean:
-            self.meta.setdefault("boolean_nodes", []).append(name)
-        self._init[name] = exact(init, where=f"initial value of node {name!r}")
-        if update is not None:
-            self.update(name, update)
-        if hidden:
-            self._hidden[name] = None
-        return Node(name)
-
-    def update(self, node, expr) -> None:
-        """Set or replace the transition function of a declared non-input node."""
-        name = _name(node)
-        if name not in self._names:
-            raise NetworkError(f"update of unknown node {name!r}; declare it with Builder.node first")
-        if name in self._inputs:
-            raise NetworkError(f"input node {name!r} cannot have a transition (it holds the token)")
-        self._tr[name] = as_expr(expr)
-
-    def transition(self, node) -> Expr:
-        name = _name(node)
-        try:
-            return self._tr[name]
-        except KeyError:
-            raise NetworkError(f"node {name!r} has no transition yet") from None
-
-    def set_init(self, node, value) -> None:
-        name = _name(node)
-        if name not in self._names or name in self._inputs:
-            raise NetworkError(f"set_init: {name!r} is not a declared non-input node")
-        self._init[name] = exact(value, where=f"initial value of node {name!r}")
-
-    def init_of(self, node):
-        return self._init[_name(node)]
-
-    def output(self, node) -> None:
-        self._output = _name(node)
-
-    def hidden(self, *nodes) -> None:
-        """Add nodes (or lists of nodes) to the hidden set H."""
-        for n in nodes:
-            if isinstance(n, (list, tuple, set, frozenset)) or hasattr(n, "values") and not isinstance(n, Expr):
-                items = n.values() if hasattr(n, "values") else n
-                self.hidden(*items)
-            else:
-                self._hidden[_name(n)] = None
-
-    def has(self, name: str) -> bool:
-        return name in self._names
-
-    @property
-    def node_names(self) -> tuple[str, ...]:
-        return tuple(self._nodes)
-
-    @property
-    def hidden_names(self) -> tuple[str, ...]:
-        return tuple(self._hidden)
-
-    # ---- composition ---------------------------------------------------------------------
-    def embed(
-        self,
-        rnn: RNN,
-        prefix: str,
-        inputs: Mapping[str, Any] | Any | None = None,
-        *,
-        nodes: Iterable[str] | None = None,
-        external: Mapping[str, Any] | None = None,
-        hidden: bool = False,
-    ) -> dict[str, Node]:
-        """Copy nodes of ``rnn`` under ``prefix`` (``prefix.name``) and return old → new.
-
-        ``inputs`` maps each input node of ``rnn`` to an expression of this network (a single
-        expression is accepted when ``rnn`` has one input). ``nodes`` restricts the copy to
-        a subset (e.g. the hidden set); every node the copied transitions read that is not
-        copied must be given in ``inputs`` or ``external`` (old name → expression here).
-        With ``hidden=True`` the copies of ``rnn``'s hidden nodes join this hidden set.
-        """
-        if inputs is None:
-            inputs = {}
-        elif not isinstance(inputs, Mapping):
-            if len(rnn.inputs) != 1:
-                raise NetworkError(
-                    f"embed {rnn.name!r} under {prefix!r}: it has inputs {list(rnn.inputs)}; "
-                    "pass a mapping input name → expression"
-                )
-            inputs = {rnn.inputs[0]: inputs}
-        external = dict(external or {})
-        subst: dict[str, Expr] = {k: as_expr(v) for k, v in inputs.items()}
-        for k in subst:
-            if k not in rnn.inputs:
-                raise NetworkError(f"embed {rnn.name!r}: {k!r} is not one of its inputs {list(rnn.inputs)}")
-        copied = [n for n in (rnn.nodes if nodes is None else nodes) if n not in rnn.inputs]
-        copied_set = set(copied)
-        mapping: dict[str, Node] = {n: Node(f"{prefix}.{n}") for n in copied}
-        for k, v in external.items():
-            subst[k] = as_expr(v)
-        for n in copied:
-            self._declare(f"{prefix}.{n}", where=f" (while embedding {rnn.name!r} under {prefix!r})")
-        full = {**{k: v for k, v in mapping.items()}, **subst}
-        for n in copied:
-            f = rnn.transitions[n]
-            missing = [m for m in f.nodes() if m not in full]
-            if missing:
-                raise NetworkError(
-                    f"embed {rnn.name!r} under {prefix!r}: node {n!r} reads {missing} which are "
-                    "neither copied nor given in inputs/external"
-                )
-            self._tr[f"{prefix}.{n}"] = f.substitute(full)
-            self._init[f"{prefix}.{n}"] = rnn.init[n]
-        for k in rnn.inputs:
-            if k not in subst and any(k in rnn.transitions[n].nodes() for n in copied):
-                raise NetworkError(
-                    f"embed {rnn.name!r} under {prefix!r}: its input {k!r} is read but not wired; "
-                    "pass inputs={...}"
-                )
-        if hidden:
-            for h in rnn.hidden:
-                if h in copied_set:
-                    self._hidden[f"{prefix}.{h}"] = None
-        # nodes declared 0/1-valued stay so in a copy (gating merges controls through them)
-        bools = [f"{prefix}.{n}" for n in rnn.meta.get("boolean_nodes", ()) if n in copied_set]
-        if bools:
-            known = self.meta.setdefault("boolean_nodes", [])
-            known.extend(n for n in bools if n not in known)
-        return mapping
-
-    def build(self, meta: Mapping[str, Any] | None = None) -> RNN:
-        """Validate (reporting every problem at once) and freeze."""
-        import copy
-
-        m = copy.deepcopy(self.meta)
-        if meta:
-            m.update(meta)
-        return RNN(
-            nodes=self._nodes, inputs=self._inputs, output=self._output, hidden=list(self._hidden),
-            tau=self.tau, transitions=self._tr, init=self._init, alphabet=self.alphabet,
-            input_encoding=self.input_encoding, name=self.name, meta=m,
-        )
+        return Builder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _name(node) -> str:
-    if isinstance(node, Node):
-        return node.name
-    if isinstance(node, str):
-        return node
-    raise NetworkError(f"expected a node (name or rnnsim.Node), got {node!r}")
-
-
-__all__ = ["RNN", "Builder", "Affine", "Const", "Node", "Prod", "Recip", "ReLU"]
+__all__ = ["RNN", "Builder"]

@@ -24,7 +24,8 @@ import rnnsim
 from rnnsim import Affine, Const, Node, Prod, Recip, ReLU
 from rnnsim.hidden import transplant_test
 from constructions import models
-from constructions.boosting import boost, boost_simple, iterate, schedule
+from constructions.boosting import boost, boost_simple, iterate
+from constructions.schedule import schedule_of
 from proofs_checks import boost as pboost
 from proofs_checks import textdist
 from tests.constructions.test_components import PAIR_NAMES, pairs
@@ -58,7 +59,7 @@ def test_boosted_outputs_equal_lemma2_exactly_on_every_document(pair, k, r, N):
     lm, dist = pairs(k)[pair]
     B = boost(lm, dist, k=k, r=r, N=N, factor=W)
     qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
-                                    k=k, r=r, weight=W, N=N)
+                                    k=k, r=r, factor=W, N=N)
     got = exact_outputs(B, N)
     want = expected_matrix(qp, N)
     bad = np.argwhere(got != want)
@@ -77,7 +78,7 @@ def test_boost_equals_lemma2_for_random_markov_tables_patterns_and_weights(k, da
     dist = models.pattern_distinguisher(k, [format(p, f"0{k}b") for p in pats])
     N = 4
     qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
-                                    k=k, r=r, weight=w, N=N)
+                                    k=k, r=r, factor=w, N=N)
     assert (exact_outputs(boost(lm, dist, k=k, r=r, N=N, factor=w), N) == expected_matrix(qp, N)).all()
 
 
@@ -89,7 +90,7 @@ def test_boost_simple_computes_the_same_function_as_boost(k, r, N):
     b = exact_outputs(boost_simple(lm, dist, k=k, r=r, N=N, factor=W), N)
     assert (a == b).all()
     qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
-                                    k=k, r=r, weight=W, N=N)
+                                    k=k, r=r, factor=W, N=N)
     assert (b == expected_matrix(qp, N)).all()
 
 
@@ -127,7 +128,7 @@ def test_zero_probability_block_prefix_raises_reciprocal_of_zero():
     with pytest.raises(rnnsim.ReciprocalOfZero, match="boost.out"):
         rnnsim.simulate(B, [0, 1, 1, 0], "exact")
     qp = pboost.boosted_conditional(models.exact_definition(lm), models.exact_definition(dist),
-                                    k=2, r=2, weight=W, N=4)
+                                    k=2, r=2, factor=W, N=4)
     with pytest.raises(ZeroDivisionError):
         qp((0, 1))
     # a document of positive probability runs fine and agrees
@@ -152,7 +153,7 @@ def test_loss_decrease_of_the_boosted_network_meets_lemma1_bound():
     P = textdist.as_distribution(p, 2, N)
     gain = textdist.kl(P, q) - textdist.kl(P, q_rnn)
     dd = d if not rep_a.flipped else (lambda j, x: 1 - d(j, x))
-    rep = pboost.lemma1(P, q, dd, k=k, r=r, weight=w)
+    rep = pboost.lemma1(P, q, dd, k=k, r=r, factor=w)
     assert abs(gain - rep.gain) < 1e-9
     assert gain >= rep.bound_exp - 1e-12 and gain >= rep_a.bound_M - 1e-12 > 0
     assert textdist.next_token_loss(P, q_rnn) < textdist.next_token_loss(P, q)
@@ -218,7 +219,7 @@ def test_only_spec_operations_are_used():
 def test_schedule_is_exposed():
     lm, dist = pairs(2)["markov2+parity_tau3"]
     B = boost(lm, dist, k=2, r=1, N=5, factor=W)
-    s = schedule(B)
+    s = schedule_of(B)
     assert s.tau_S == B.tau and s.k == 2 and s.t_out(1, 0, 0) == s.P
 
 
@@ -275,7 +276,7 @@ def test_three_rounds_of_boosting_compute_the_iterated_lemma2():
     simple = iterate(lm, dists[:2], k=1, rs=[1, 1], factors=ws[:2], N=N, simple=True)
     q = models.exact_definition(lm)
     for t, net in enumerate(nets):
-        q = pboost.boosted_conditional(q, models.exact_definition(dists[t]), k=1, r=1, weight=ws[t], N=N)
+        q = pboost.boosted_conditional(q, models.exact_definition(dists[t]), k=1, r=1, factor=ws[t], N=N)
         got = exact_outputs(net, N)
         assert (got == expected_matrix(q, N)).all(), t
         if t < len(simple):

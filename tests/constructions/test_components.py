@@ -21,7 +21,7 @@ from constructions import models
 from constructions.components import (
     block_indicators, components, distinguisher_exp, k_token_probability,
 )
-from constructions.enumeration import schedule_of
+from constructions.schedule import schedule_of
 
 pytestmark = pytest.mark.lemma("Lemma 7", "Lemma 8", "Lemma 9")
 

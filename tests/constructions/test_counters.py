@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 
 import rnnsim
-from constructions.counters import COUNTER_DEPTH, Schedule, counter_network
+from constructions.counters import COUNTER_DEPTH, counter_network
+from constructions.schedule import Schedule
 
 pytestmark = pytest.mark.lemma("Claim 1")
 

@@ -21,8 +21,9 @@ from rnnsim import Affine, Const, Node, Prod, Recip, ReLU
 from rnnsim.hidden import transplant_test
 from constructions import models
 from constructions.enumeration import (
-    SKELETON_DEPTH, control_values, copy_depth, schedule_of, skeleton_count, synchronized_enumeration,
+    SKELETON_DEPTH, control_values, copy_depth, skeleton_count, synchronized_enumeration,
 )
+from constructions.schedule import schedule_of
 
 pytestmark = pytest.mark.lemma("Lemma 11")
 

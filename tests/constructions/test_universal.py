@@ -12,8 +12,7 @@ from hypothesis import given, settings
 import rnnsim
 from constructions import models
 from constructions.universal import (
-    Layout, NotInClass, embed_into_universal, fit_random_search, forward, n_params,
-    normalized_loss, random_weights, universal,
+    Layout, NotInClass, embed_into_universal, forward, n_params, random_weights, universal,
 )
 from rnnsim import Builder, all_documents, relu, simulate_all
 from rnnsim.hidden import transplant_test
@@ -195,27 +194,3 @@ def test_networks_outside_the_class_are_rejected_with_the_node_named():
         embed_into_universal(_counter_net(), time=2)
     with pytest.raises(NotInClass, match="hidden nodes"):
         embed_into_universal(_hand_relu_net(), hidden=1)
-
-
-# ---- Algorithm 1's inner loop on a toy class -------------------------------------------------------
-
-def test_normalized_loss_of_a_constant_network_is_log_2():
-    N = 4
-    p = np.full(2 ** N, 1 / 2 ** N)
-    assert normalized_loss(np.full((2 ** N, N), 0.37), p) == pytest.approx(np.log(2), abs=1e-12)
-
-
-def test_random_search_over_a_two_hidden_node_class_does_not_increase_the_loss():
-    # target: an order-1 Markov chain that repeats the previous token w.p. 0.9
-    N = 5
-    docs = all_documents(2, N)
-    p = np.ones(len(docs))
-    for m in range(N):
-        prev = docs[:, m - 1] if m else np.zeros(len(docs), dtype=int)
-        p *= np.where(docs[:, m] == prev, 0.9, 0.1) if m else 0.5
-    theta, hist = fit_random_search(4, 2, 1, p, N, iters=150, seed=1)
-    assert all(b <= a for a, b in zip(hist, hist[1:]))
-    assert hist[-1] < hist[0]
-    # the entropy rate is a floor for every model's loss
-    H = -(p * np.log(p)).sum() / N
-    assert hist[-1] >= H - 1e-12

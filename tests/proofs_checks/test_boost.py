@@ -25,7 +25,7 @@ TOL = 1e-12
 @given(instances(exact=True, max_docs=256), st.data(), weights)
 def test_lemma1_boosted_distribution_is_normalized_exactly(inst, data, w):
     r = data.draw(st.integers(1, inst.k))
-    qp = pboost.boosted_text(inst.q, inst.d, k=inst.k, r=r, weight=w)
+    qp = pboost.boosted_text(inst.q, inst.d, k=inst.k, r=r, factor=w)
     assert qp.exact and sum(qp.probs) == 1 and all(v >= 0 for v in qp.probs)
 
 
@@ -77,8 +77,8 @@ def test_lemma2_conditional_equals_lemma1_conditional_exactly(inst, data, w):
     conditionals of Lemma 1's q' (from its marginals) are Lemma 2's, on every prefix."""
     r = data.draw(st.integers(1, inst.k))
     b, N, k = inst.b, inst.N, inst.k
-    ql = pboost.boosted_conditional(inst.q, inst.d, k=k, r=r, weight=w, N=N)
-    q1 = pboost.boosted_text(inst.q, inst.d, k=k, r=r, weight=w)
+    ql = pboost.boosted_conditional(inst.q, inst.d, k=k, r=r, factor=w, N=N)
+    q1 = pboost.boosted_text(inst.q, inst.d, k=k, r=r, factor=w)
     T = ql.table()
     assert T.exact and list(T.text()) == list(q1.probs)
     for m in range(N):
@@ -98,7 +98,7 @@ def test_lemma2_four_functions_have_the_stated_meaning():
     q = td.random_lm(b, N, rng, exact=True, floor=Fraction(1, 10))
     d = adv.random_distinguisher(b, k, N, rng)
     w = Fraction(2, 5)
-    ql = pboost.boosted_conditional(q, d, k=k, r=r, weight=w, N=N)
+    ql = pboost.boosted_conditional(q, d, k=k, r=r, factor=w, N=N)
     prefix = (1, 0, 1, 1)                     # i = 5, block j = 5 (I_2 = {2, 5}), ℓ = 0
     j, ell, rows = ql.four_functions(prefix)
     assert (j, ell) == (5, 0) and len(rows) == b ** k
@@ -123,7 +123,7 @@ def test_lemma2_float_eta_matches_exact_weight():
     q = td.random_lm(b, N, rng, exact=True, floor=Fraction(1, 30))
     d = adv.random_distinguisher(b, k, N, rng)
     wf = Fraction(math.exp(-eta))                      # the exact binary rational of the float
-    ex = pboost.boosted_conditional(q, d, k=k, r=r, weight=wf, N=N).table()
+    ex = pboost.boosted_conditional(q, d, k=k, r=r, factor=wf, N=N).table()
     fl = pboost.boosted_conditional(q, d, k=k, r=r, eta=eta, N=N).table()
     assert np.allclose(fl.text(), np.array([float(v) for v in ex.text()]), rtol=1e-13, atol=0)
 
@@ -134,11 +134,11 @@ def test_boost_parameters_are_validated():
     with pytest.raises(TypeError, match="exactly one"):
         pboost.boosted_conditional(q, d, k=2, r=1, N=3)
     with pytest.raises(TypeError, match="exactly one"):
-        pboost.boosted_text(q, d, k=2, r=1, eta=1.0, weight=Fraction(1, 2))
+        pboost.boosted_text(q, d, k=2, r=1, eta=1.0, factor=Fraction(1, 2))
     with pytest.raises(ValueError, match="offset r"):
         pboost.boosted_conditional(q, d, k=2, r=3, eta=1.0, N=3)
     with pytest.raises(ValueError, match="positive"):
-        pboost.boosted_text(q, d, k=2, r=1, weight=0)
+        pboost.boosted_text(q, d, k=2, r=1, factor=0)
     # a zero-probability block prefix makes Σ u·v·1_den = 0: a clear error, not a silent value
     z = td.LM.from_weights([[1, 0], [[1, 1], [1, 1]], [[1, 1]] * 4], 2)
     with pytest.raises(ZeroDivisionError, match="probability 0"):
@@ -149,12 +149,12 @@ def test_boosted_conditional_accepts_plain_callables():
     """THEORY §6: q is any callable prefix → probabilities, d any callable (j, x) → 0/1."""
     q = lambda prefix: (Fraction(1, 3), Fraction(2, 3))  # noqa: E731
     d = lambda j, x: int(x[j - 1] == x[j])  # noqa: E731
-    ql = pboost.boosted_conditional(q, d, k=2, r=1, weight=Fraction(1, 2), N=4)
+    ql = pboost.boosted_conditional(q, d, k=2, r=1, factor=Fraction(1, 2), N=4)
     # position 2 in block j=1 after x_1 = 0: weights 1/3·(1/3·1/2, 2/3·1) → σ=0: 1/6 / (1/6+2/3)
     assert ql((0,)) == (Fraction(1, 5), Fraction(4, 5))
     tbl = ql.table()
     assert sum(tbl.text()) == 1
-    q1 = pboost.boosted_text(q, d, k=2, r=1, weight=Fraction(1, 2), N=4, b=2)
+    q1 = pboost.boosted_text(q, d, k=2, r=1, factor=Fraction(1, 2), N=4, b=2)
     assert list(q1.probs) == list(tbl.text())
 
 

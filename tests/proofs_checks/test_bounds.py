@@ -86,7 +86,7 @@ def test_lemma14_is_tight():
 def test_lemma15_boosted_model_stays_above_mu_times_weight(inst, data, w):
     r = data.draw(st.integers(1, inst.k))
     mu = min(v for lv in inst.q.levels for v in lv.reshape(-1))
-    gap, low, bound = bd.lemma15(inst.q, inst.d, k=inst.k, r=r, mu=mu, weight=w)
+    gap, low, bound = bd.lemma15(inst.q, inst.d, k=inst.k, r=r, mu=mu, factor=w)
     record("Lemma 15 min q' − μe^−η (exact)", low - bound)
     assert gap >= 0 and low >= bound
 

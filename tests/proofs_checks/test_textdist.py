@@ -165,3 +165,20 @@ def test_lm_from_rnn_rejects_an_output_that_is_not_a_distribution():
     rnn = bld.build()
     with pytest.raises(td.NotALanguageModel, match=r"prefix \(\).*sum to 7/5"):
         td.lm_from_rnn(rnn, 3)
+
+
+@pytest.mark.parametrize("b,N,exact", [(2, 4, True), (3, 3, True), (2, 5, False)])
+def test_lm_outputs_matrix_is_the_conditional_of_each_documents_token_and_round_trips(b, N, exact):
+    """LM ⇄ the all-documents matrix of an LM RNN (THEORY §2.6): entry (x, m) is q(x_m | x_<m)
+    read through the LM's callable form, and from_outputs recovers the same table."""
+    q = td.random_lm(b, N, np.random.default_rng(b * 10 + N), exact=exact)
+    out = q.outputs()
+    assert out.shape == (b ** N, N)
+    for d, x in enumerate(rnnsim.all_documents(b, N)):
+        for m in range(1, N + 1):
+            assert out[d, m - 1] == q(tuple(x[: m - 1]))[x[m - 1]]
+    back = td.LM.from_outputs(out, b)
+    assert back.exact == exact
+    assert all((a == c).all() for a, c in zip(back.levels, q.levels))
+    with pytest.raises(td.NotALanguageModel):
+        td.LM.from_outputs(out * 2, b)

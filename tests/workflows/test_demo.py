@@ -1,4 +1,4 @@
-"""``rnnsim demo`` (constructions.demo): one boosting round end to end (Lemmas 1, 2, 3)."""
+"""``rnnsim demo`` (workflows.demo): one boosting round end to end (Lemmas 1, 2, 3)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from constructions import demo, models
+from constructions import models
 from proofs_checks.advantage import advantage
 from proofs_checks.textdist import LM, next_token_loss
 from rnnsim import all_documents
+from workflows import demo
 
 pytestmark = pytest.mark.lemma("Lemma 1", "Lemma 2", "Lemma 3")
 

@@ -1,4 +1,5 @@
-"""``rnnsim check``: every distribution-level statement of THEORY §3 on a batch of random instances.
+"""Workflow ``rnnsim check``: every distribution-level statement of THEORY §3 (Lemmas 1, 2, 4–6,
+13–16, Theorem 3, Appendix B) on a batch of random instances.
 
 Each check draws a random instance (alphabet 2–3, N ≤ 8, k ≤ 4; see
 :mod:`proofs_checks.instances`), measures the statement's two sides and returns the *slack*
@@ -23,12 +24,12 @@ from typing import Callable
 
 import numpy as np
 
-from . import advantage as adv
-from . import boost as pboost
-from . import bounds as bd
-from . import factoring as fx
-from . import textdist as td
-from .instances import random_instance
+from proofs_checks import advantage as adv
+from proofs_checks import boost as pboost
+from proofs_checks import bounds as bd
+from proofs_checks import factoring as fx
+from proofs_checks import textdist as td
+from proofs_checks.instances import random_instance
 
 __all__ = ["CHECKS", "run_checks", "main", "format_rows"]
 
@@ -50,7 +51,7 @@ def _offset(rng, i) -> int:
     return int(rng.integers(1, min(i.k, i.N - i.k + 1) + 1))
 
 
-def _weight(rng) -> Fraction:
+def _factor(rng) -> Fraction:
     return Fraction(int(rng.integers(1, 20)), 20)
 
 
@@ -90,7 +91,7 @@ def _advantage_identities(rng):
 
 def _lemma1_normalized(rng):
     i = _inst(rng, exact=True, max_docs=243)
-    qp = pboost.boosted_text(i.q, i.d, k=i.k, r=_offset(rng, i), weight=_weight(rng))
+    qp = pboost.boosted_text(i.q, i.d, k=i.k, r=_offset(rng, i), factor=_factor(rng))
     return (0 if sum(qp.probs) == 1 else -1), i
 
 
@@ -108,9 +109,9 @@ def _lemma1_alpha(rng, which):
 
 def _lemma2_equals_lemma1(rng):
     i = _inst(rng, exact=True, max_docs=81)
-    r, w = _offset(rng, i), _weight(rng)
-    T = pboost.boosted_conditional(i.q, i.d, k=i.k, r=r, weight=w, N=i.N).table()
-    q1 = pboost.boosted_text(i.q, i.d, k=i.k, r=r, weight=w)
+    r, w = _offset(rng, i), _factor(rng)
+    T = pboost.boosted_conditional(i.q, i.d, k=i.k, r=r, factor=w, N=i.N).table()
+    q1 = pboost.boosted_text(i.q, i.d, k=i.k, r=r, factor=w)
     ok = list(T.text()) == list(q1.probs)
     for m in range(i.N):
         for P in range(0, i.b ** m, max(1, i.b ** m // 5)):
@@ -140,7 +141,7 @@ def _lemma14(rng):
 def _lemma15(rng):
     i = _inst(rng, exact=True, max_docs=81)
     mu = min(v for lv in i.q.levels for v in lv.reshape(-1))
-    gap, low, bound = bd.lemma15(i.q, i.d, k=i.k, r=_offset(rng, i), mu=mu, weight=_weight(rng))
+    gap, low, bound = bd.lemma15(i.q, i.d, k=i.k, r=_offset(rng, i), mu=mu, factor=_factor(rng))
     return float(min(gap, low - bound)), i
 
 

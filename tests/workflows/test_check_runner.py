@@ -1,10 +1,10 @@
-"""``rnnsim check`` (proofs_checks.runner): the table, the exit status, failure reporting."""
+"""``rnnsim check`` (workflows.check_runner): the table, the exit status, failure reporting."""
 
 from __future__ import annotations
 
 import pytest
 
-from proofs_checks import runner
+from workflows import check_runner as runner
 
 
 @pytest.mark.lemma("Lemma 1", "Lemma 2", "Lemma 4", "Lemma 5", "Lemma 6", "Lemma 13", "Lemma 14", "Lemma 15",

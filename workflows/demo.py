@@ -1,4 +1,4 @@
-"""``rnnsim demo``: one boosting round of the paper, end to end, checked exhaustively.
+"""Workflow ``rnnsim demo``: one boosting round of the paper (Lemmas 1–3), end to end, checked exhaustively.
 
 What it shows (paper: Lemma 1, Lemma 2, Lemma 3; THEORY §3 and §4.6). A true distribution p
 with structure an order-1 Markov model cannot represent — the motif-filtering automaton
@@ -41,6 +41,18 @@ from typing import Any
 
 import numpy as np
 
+import rnnsim
+from constructions import bitsize, boosting, models
+from proofs_checks import boost as pboost
+from proofs_checks.advantage import advantage
+from proofs_checks.bounds import lemma16
+from proofs_checks.textdist import LM, entropy, kl, next_token_loss
+from rnnsim import all_documents
+from rnnsim.engines import available_engines, select_engine
+from rnnsim.strings import all_strings
+
+from .bits import check_measured_bits
+
 TOL = 1e-9  # largest allowed |R'(x_≤i) − q'(x_i | x_<i)| in float64
 DELTA = Fraction(1, 2 ** 12)  # output error the fixed-point format must guarantee (Lemma 12)
 
@@ -71,8 +83,6 @@ def best_markov_fit(p, order: int = 1) -> dict[tuple[int, ...], Fraction]:
     positions with context c followed by 1) / (expected number of positions with context c).
     Among all order-m chains it minimises L_p(q) (per context it is the cross-entropy
     minimiser of a Bernoulli). Unseen contexts get 1/2."""
-    from rnnsim import all_documents
-
     docs = all_documents(2, p.N)
     pad = np.concatenate([np.zeros((len(docs), order), dtype=np.int64), docs], axis=1)
     ones: dict[tuple[int, ...], Fraction] = {}
@@ -86,18 +96,15 @@ def best_markov_fit(p, order: int = 1) -> dict[tuple[int, ...], Fraction]:
             tot[c] = tot.get(c, 0) + px
             if row[i + order] == 1:
                 ones[c] = ones.get(c, 0) + px
-    ctxs = [tuple((n >> (order - 1 - i)) & 1 for i in range(order)) for n in range(2 ** order)]
+    ctxs = all_strings(order)
     return {c: (Fraction(ones.get(c, 0)) / tot[c]) if tot.get(c) else Fraction(1, 2) for c in ctxs}
 
 
 def best_patterns(p, q, k: int) -> list[tuple[int, ...]]:
     """P = {w ∈ Σ^k : Σ_j (E_{x<j∼p} q(w | x<j) − p(window_j = w)) > 0}: the window-only
     distinguisher with the largest advantage (each pattern contributes its own term)."""
-    from proofs_checks.advantage import advantage
-
     out = []
-    for n in range(2 ** k):
-        w = tuple((n >> (k - 1 - i)) & 1 for i in range(k))
+    for w in all_strings(k):
         a = advantage(p, q, lambda j, x, w=w: int(tuple(x[j - 1:j - 1 + k]) == w), k=k)
         if a.alpha > 0:
             out.append(w)
@@ -108,9 +115,6 @@ def default_problem(N: int = 10, k: int = 3, *, seed: int | None = None, motif=N
     """The embedded default (see the module docstring). ``seed`` draws a random motif of
     length 3 (not all zeros) and a noise level ε ∈ {0, 1/20, 1/10} mixing the emissions
     with the uniform distribution; without it μ = 111 and ε = 0."""
-    from constructions import models
-    from proofs_checks.textdist import LM
-
     if not (isinstance(k, int) and 1 <= k <= 4):
         raise ValueError(f"window k must be 1 … 4 for the demo, got {k!r}")
     if not (isinstance(N, int) and k <= N <= 14):
@@ -143,8 +147,6 @@ def default_problem(N: int = 10, k: int = 3, *, seed: int | None = None, motif=N
 
 def build_boosted(problem: Problem, r: int, eta: float):
     """Lemma 3: the boosted LM RNN R' from the Markov network and the distinguisher network."""
-    from constructions import boosting
-
     return boosting.boost(problem.lm_net, problem.dist_net, k=problem.k, r=r, eta=eta, N=problem.N)
 
 
@@ -164,35 +166,11 @@ class Result:
             self.failures.append(f"{quantity}: {_fmt(value)} violates {bound}")
 
 
-def _lm_from_outputs(out: np.ndarray, N: int):
-    """The LM an LM RNN computes, from its outputs on all documents (THEORY §2.6)."""
-    from proofs_checks.textdist import LM
-
-    levels = [out[:: 2 ** (N - m - 1), m].reshape(2 ** m, 2).astype(np.float64) for m in range(N)]
-    return LM(levels, 2, tol=1e-9)
-
-
-def _expected_outputs(lm, N: int) -> np.ndarray:
-    """(2^N, N): column m−1 = q(x_m | x_<m) for every document, from an LM table."""
-    from rnnsim import all_documents
-
-    docs = all_documents(2, N)
-    out = np.empty(docs.shape, dtype=np.float64)
-    for m in range(N):
-        idx = np.zeros(len(docs), dtype=np.int64)
-        for t in range(m):
-            idx = idx * 2 + docs[:, t]
-        out[:, m] = np.asarray(lm.levels[m], dtype=np.float64)[idx, docs[:, m]]
-    return out
-
-
 def fastest_engine(engine: str = "auto") -> str:
     """``auto`` → the compiled CPU engine when it is available here (the core's ``auto``
     prefers the reference engine for small jobs; the exhaustive check is not small for it)."""
     if engine != "auto":
         return engine
-    from rnnsim.engines import available_engines
-
     return "numba" if available_engines().get("numba") is None else "reference"
 
 
@@ -201,11 +179,6 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     """The whole demo; returns the table rows, the numbers and the failed checks.
     ``boost_fn(problem, r, eta) -> RNN`` replaces :func:`build_boosted` (tests);
     ``delta``: output error for the fixed-point part (Lemma 12), None to skip it."""
-    import rnnsim
-    from proofs_checks import boost as pboost
-    from proofs_checks.advantage import advantage
-    from proofs_checks.textdist import entropy, kl, next_token_loss
-
     t0 = time.perf_counter()
     engine = fastest_engine(engine)
     pr = default_problem(N, k, seed=seed, motif=motif)
@@ -217,7 +190,7 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     eta = float(alpha)
     S_r, n_r = adv.S[r], adv.n[r]
     # the networks compute p's model q and d (checked, cheap)
-    q_rnn = _lm_from_outputs(rnnsim.simulate_all(pr.lm_net, N, "float64", engine=engine), N)
+    q_rnn = LM.from_outputs(rnnsim.simulate_all(pr.lm_net, N, "float64", engine=engine), 2, tol=1e-9)
     q_err = max(float(np.max(np.abs(a - np.asarray(b, dtype=np.float64))))
                 for a, b in zip(q_rnn.levels, pr.q.levels))
     t_build = time.perf_counter()
@@ -225,9 +198,9 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     t_sim = time.perf_counter()
     out = rnnsim.simulate_all(boosted, N, "float64", engine=engine)
     t_check = time.perf_counter()
-    want = _expected_outputs(pboost.boosted_conditional(pr.q, pr.d, k=k, r=r, eta=eta, N=N).table(), N)
+    want = pboost.boosted_conditional(pr.q, pr.d, k=k, r=r, eta=eta, N=N).table().to_float().outputs()
     err = float(np.max(np.abs(out - want)))
-    q_boost = _lm_from_outputs(out, N)
+    q_boost = LM.from_outputs(out, 2, tol=1e-9)
     loss_q, loss_b = next_token_loss(pr.p, pr.q), next_token_loss(pr.p, q_boost)
     kl_q, kl_b = kl(pr.p, pr.q), kl(pr.p, q_boost)
     gain = kl_q - kl_b
@@ -315,12 +288,6 @@ def _network_rows(res: Result, pr: Problem, net) -> None:
 def _bit_rows(res: Result, pr: Problem, net, out: np.ndarray, q_boost, delta: Fraction, engine: str) -> None:
     """Lemma 12 / Theorem 2: a fixed-point format with proved output error ≤ δ, and checks
     (a)–(d) of THEORY §5 on every document."""
-    import rnnsim
-    from constructions import bitsize
-    from proofs_checks.bounds import lemma16
-    from rnnsim.engines import select_engine
-    from proofs_checks.textdist import LM
-
     N = pr.N
     mu = bitsize.lm_min_prob(pr.lm_net)
     assume = bitsize.boosted_assumptions(net, mu)
@@ -348,14 +315,13 @@ def _bit_rows(res: Result, pr: Problem, net, out: np.ndarray, q_boost, delta: Fr
     err = float(np.max(np.abs(fixed_out - out)))
     res.add("(b) max |q̃ − q'| on all 2^N documents (vs float64)", err, f"≤ δ", err <= float(delta),
             key="fixed_max_error")
-    levels = [fixed_out[:: 2 ** (N - m - 1), m].reshape(2 ** m, 2).astype(np.float64) for m in range(N)]
     mu_b = min(float(np.min(lv)) for lv in q_boost.levels)
-    diff, bound, _ = lemma16(pr.p, LM(levels, 2, validate=False), q_boost, mu_b)
+    diff, bound, _ = lemma16(pr.p, LM.from_outputs(fixed_out, 2, validate=False), q_boost, mu_b)
     claimed = -math.log1p(-float(delta) / mu_b)
     res.add("(c) L_p(q̃) − L_p(q') (Lemma 16, μ' = min q')", diff, f"≤ −log(1 − δ/μ') = {_fmt(claimed)}",
             diff <= claimed + 1e-12, key="fixed_loss_diff")
     docs = [list(r) for r in rnnsim.all_documents(2, N)[:: max(1, 2 ** N // 4)]]
-    meas = bitsize.check_measured_bits(net, ch.analysis, docs, fmt)
+    meas = check_measured_bits(net, ch.analysis, docs, fmt)
     mx = max(meas["measured_bits"].values())
     res.add("(d) integer bits: measured max over runs vs claimed (Claim 9)",
             f"{mx} vs {fmt.int_bits}", f"per node ≤ claimed ({len(docs)} runs)", not meas["violations"])
