@@ -461,7 +461,7 @@ def _atom(e: Expr, memo) -> str:
     return s if isinstance(e, (Node, Const, Affine)) else f"({s})"
 
 
-STR_LIMIT = 2000  # characters of str(expr); longer texts end in "…"
+STR_LIMIT = 1000  # characters of str(expr); longer texts end in "…"
 
 
 def format_expr(e: Expr, limit: int | None = STR_LIMIT) -> str:

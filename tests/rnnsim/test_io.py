@@ -388,4 +388,4 @@ def test_deep_expression_chains_load_and_print():
     net = loads(json.dumps(d))
     assert net.depth == n
     s = str(net.transitions["y"])
-    assert s.startswith("relu(relu(") and s.endswith("…") and len(s) <= 2001
+    assert s.startswith("relu(relu(") and s.endswith("…") and len(s) <= 1001
