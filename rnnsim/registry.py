@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import re
 from dataclasses import dataclass, field
@@ -162,8 +163,15 @@ def tests_by_lemma(tests_dir: str | Path) -> dict[str, list[str]]:
     (paths relative to ``tests_dir``, in sorted order)."""
     root = Path(tests_dir)
     out: dict[str, list[str]] = {}
-    for path in sorted(root.rglob("test_*.py")):
-        text = path.read_text(encoding="utf-8")
+    paths = []
+    for d, dirs, files in os.walk(root, onerror=lambda e: None):   # unreadable directories are skipped
+        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+        paths += [Path(d) / f for f in files if f.startswith("test_") and f.endswith(".py")]
+    for path in sorted(paths):
+        try:
+            text = path.read_bytes().decode("utf-8", errors="replace")   # a marker is ASCII
+        except OSError:
+            continue
         rel = path.relative_to(root).as_posix()
         for m in _MARK.finditer(text):
             for lem in re.findall(r"""["']([^"']+)["']""", m.group(1)):

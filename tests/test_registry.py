@@ -181,3 +181,22 @@ def test_pipes_in_cells_are_escaped_so_rows_keep_five_columns(fresh, monkeypatch
     import re
     assert len(re.findall(r"(?<!\\)\|", row.replace("\\\\", ""))) == 6
     assert "\\|ã/b̃ − a/b\\|" in row and "a\\|b.py" in row
+
+
+def test_marker_scan_skips_unreadable_and_non_utf8_files(tmp_path):
+    """Found by the CLI fuzzer: ``rnnsim lemmas --tests /`` met a non-UTF-8 file."""
+    import os
+
+    (tmp_path / "test_bin.py").write_bytes(b"\xff\xfe\x00@pytest.mark.lemma('x')\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "test_ok.py").write_text('@pytest.mark.lemma("Lemma 2")\ndef test_a(): pass\n')
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "test_hidden.py").write_text('@pytest.mark.lemma("Lemma 3")\n')
+    os.chmod(locked, 0)
+    try:
+        found = registry.tests_by_lemma(tmp_path)
+    finally:
+        os.chmod(locked, 0o700)
+    assert found["Lemma 2"] == ["sub/test_ok.py"]
+    assert set(found) <= {"Lemma 2", "Lemma 3"}       # root may still read the locked directory
