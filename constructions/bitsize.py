@@ -39,9 +39,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
-from rnnsim import Fixed
+from rnnsim import ConstructionError, Fixed
 from rnnsim.analysis import INF, Analysis, Unbounded, analyze, int_bits_for
 from rnnsim.registry import realizes
+
+from . import records
 
 STATEMENT = ("integer bits from value ranges, fractional bits from the error propagation bound; the Fixed run "
              "does not overflow, its outputs are within δ, and its loss within −log(1−δ/μ) (Lemma 16)")
@@ -68,14 +70,15 @@ def boosted_assumptions(net, mu) -> dict:
       it is den = Σ_{s ⊒ x_j..x_{i−1}} u·v ≥ w·q(x_j..x_{i−1} | x_<j) ≥ w·μ^ℓ, ℓ ≤ k−1
       (w = e^{−η}, μ ≤ every next-token probability of R); otherwise it is den + 1 ≥ 1.
     """
-    meta = dict(net.meta)
-    comp = meta.get("component_nodes") or {}
-    if "acc_num" not in comp or "factor" not in meta:
-        raise ValueError(f"network {net.name!r} was not built by boosting.boost (no component_nodes/factor in meta)")
-    w, k, mu = Fraction(meta["factor"]), int(meta["k"]), Fraction(mu)
+    rec = records.record_of(net)
+    if not isinstance(rec, records.Boost):
+        raise ConstructionError(f"boosted_assumptions: network {net.name!r} was built by {rec.kind!r}, not by "
+                                "boosting.boost / boost_simple")
+    w, k, mu = Fraction(rec.factor), rec.k, Fraction(mu)
     if not (0 < w <= 1 and 0 < mu <= 1):
-        raise ValueError(f"boosted_assumptions needs 0 < e^-η ≤ 1 and 0 < μ ≤ 1 (got {w}, {mu})")
-    return {"declared": {comp["acc_num"]: (0, 1), comp["acc_den"]: (0, 1), net.output: (0, 1)},
+        raise ConstructionError(f"boosted_assumptions needs 0 < e^-η ≤ 1 and 0 < μ ≤ 1 (got {w}, {mu}); "
+                                "μ = 0 means the LM gives some token probability 0 (see lm_min_prob)")
+    return {"declared": {rec.nodes.acc_num: (0, 1), rec.nodes.acc_den: (0, 1), net.output: (0, 1)},
             "recip_floor": {net.output: min(Fraction(1), w * mu ** (k - 1))}}
 
 

@@ -37,10 +37,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from rnnsim import Const, RNN, recip, relu
+from rnnsim import Bounds, Claims, Const, ConstructionError, LMRole, RNN, recip, relu
 from rnnsim.registry import realizes
 
-from .components import build_components, components_size, indicator_depth, resolve_factor
+from . import records
+from .components import build_components, check_roles, components_size, indicator_depth, resolve_factor
 from .enumeration import SKELETON_DEPTH, copy_depth
 from .gadgets import eq, ge, le
 from .gating import gated_term
@@ -48,9 +49,21 @@ from .gating import gated_term
 BOOST_NODES = 9            # num, den, out + acc_first/acc_rest/acc_hold + fin_in/fin_out/fin_hold
 
 
+def _check_args(where: str, lm: RNN, dist: RNN, k, r, N) -> None:
+    for what, net in (("lm", lm), ("dist", dist)):
+        if not isinstance(net, RNN):
+            raise ConstructionError(f"{where}: {what} must be an rnnsim.RNN, got {type(net).__name__}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ConstructionError(f"{where}: the window k must be a positive integer, got {k!r}")
+    check_roles(lm, dist, k, where)
+    if isinstance(r, bool) or not isinstance(r, int) or not 1 <= r <= k:
+        raise ConstructionError(f"{where}: the offset r must be an integer in 1..k = 1..{k}, got {r!r}")
+    if isinstance(N, bool) or not isinstance(N, int) or N < k:
+        raise ConstructionError(f"{where}: document length N = {N!r} must be an integer ≥ k = {k}")
+
+
 def _build(lm: RNN, dist: RNN, k: int, r: int, N: int, factor: Fraction, full: bool, name: str) -> RNN:
-    if not isinstance(N, int) or N < k:
-        raise ValueError(f"boost: document length N = {N!r} must be an integer ≥ k = {k}")
+    _check_args("boost_simple" if full else "boost", lm, dist, k, r, N)
     cs = build_components(name, lm, dist, k, r, N, factor, full=full)
     b, sk = cs.b, cs.sk
     s, cn = sk.sched, sk.cnt
@@ -81,25 +94,23 @@ def _build(lm: RNN, dist: RNN, k: int, r: int, N: int, factor: Fraction, full: b
     b.update(out, gated_term([f_in.name], ratio) + gated_term([f_out.name], cs.R.out)
              + gated_term([f_hold.name], out))
     b.output(out)
+    b.role = LMRole(2)
     size, hidden = components_size(lm, dist, k, full=full)
     depth = max(indicator_depth(k), SKELETON_DEPTH, copy_depth(lm), copy_depth(dist))
     tmax = max(lm.tau, dist.tau)
-    return b.build(meta={
-        "lemma": "Section 2.1" if full else "Lemma 3", "role": "lm",
-        "schedule": s.as_meta(), "factor": str(factor), "k": k, "r": r, "N": N,
-        "claimed_size": size + BOOST_NODES, "claimed_hidden_size": hidden,
-        "claimed_tau": s.tau_S, "claimed_depth": depth,
-        "bounds": {
-            "hidden_size": (lm.hidden_size + dist.hidden_size + 2 * k + 20) if not full
-            else (lm.size + dist.size + 2 * k + 20),
-            "size": (lm.size + 2 * lm.hidden_size + dist.size + 2 * dist.hidden_size + 2 * k + 43)
-            if not full else (2 * lm.size + 2 * dist.size + 2 * k + 43),
-            "tau": (2 ** k + 1) * k * (tmax + 1) + 3,
-            "depth": max(lm.depth + 1, dist.depth + 1, 4),
-        },
-        "component_nodes": {"u": cs.u.name, "v": cs.v.name, "num": cs.num.name, "den": cs.den.name,
-                            "acc_num": acc["num"].name, "acc_den": acc["den"].name},
-    })
+    bounds = Bounds(
+        hidden_size=(lm.hidden_size + dist.hidden_size + 2 * k + 20) if not full
+        else (lm.size + dist.size + 2 * k + 20),
+        size=(lm.size + 2 * lm.hidden_size + dist.size + 2 * dist.hidden_size + 2 * k + 43)
+        if not full else (2 * lm.size + 2 * dist.size + 2 * k + 43),
+        tau=(2 ** k + 1) * k * (tmax + 1) + 3,
+        depth=max(lm.depth + 1, dist.depth + 1, 4))
+    nodes = records.Nodes(u=cs.u.name, v=cs.v.name, num=cs.num.name, den=cs.den.name,
+                          acc_num=acc["num"].name, acc_den=acc["den"].name)
+    record = records.Boost(s, factor, k, r, N, full, nodes, records.record_or_none(lm), records.record_or_none(dist))
+    return b.build(claims=Claims(size + BOOST_NODES, hidden, s.tau_S, depth, bounds=bounds,
+                                 statement="Section 2.1" if full else "Lemma 3"),
+                   construction=record.to_json())
 
 
 @realizes("Lemma 3", "boost(R, D): an LM RNN computing Lemma 2's q' with hidden size |H_R|+|H_D|+O(k)",
@@ -130,12 +141,14 @@ def iterate(lm: RNN, dists, *, k: int, rs, etas=None, N: int, factors=None, simp
     dists, rs = list(dists), list(rs)
     m = len(dists)
     if len(rs) != m:
-        raise ValueError(f"iterate: {m} distinguishers but {len(rs)} offsets")
+        raise ConstructionError(f"iterate: {m} distinguishers but {len(rs)} offsets; give one offset r per round")
     if (etas is None) == (factors is None):
-        raise ValueError("iterate: give exactly one of etas= or factors=")
+        raise ConstructionError("iterate: give exactly one of etas= or factors= (one per round)")
     ws = [resolve_factor(e, None) for e in etas] if factors is None else [resolve_factor(None, f) for f in factors]
     if len(ws) != m:
-        raise ValueError(f"iterate: {m} distinguishers but {len(ws)} weights")
+        raise ConstructionError(f"iterate: {m} distinguishers but {len(ws)} weights; give one per round")
+    for t, (D, r) in enumerate(zip(dists, rs)):     # every round's inputs, before building any
+        _check_args(f"iterate (round {t + 1})", lm, D, k, r, N)
     out, cur = [], lm
     fn = boost_simple if simple else boost
     for t, (D, r, w) in enumerate(zip(dists, rs, ws)):

@@ -33,10 +33,12 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rnnsim import Builder, Const, Node, RNN, affine, relu
-from rnnsim.errors import NetworkError
+from rnnsim import Builder, Claims, Const, Node, RNN, affine, relu
+from rnnsim.errors import ConstructionError, RoleError
 from rnnsim.registry import realizes
+from rnnsim.roles import require_distinguisher, require_lm
 
+from . import records
 from .enumeration import Copies, Skeleton, copy_depth, skeleton_count
 from .gadgets import eq, exp_binary, ge, le
 from .gating import gated_term
@@ -53,14 +55,20 @@ def indicator_depth(k: int) -> int:
 
 def resolve_factor(eta=None, factor=None) -> Fraction:
     """e^{−η} as an exact rational: ``factor`` as given, or the double nearest e^{−η}."""
-    if factor is not None:
-        f = Fraction(factor)
-    elif eta is not None:
-        f = Fraction(math.exp(-float(eta)))
-    else:
-        raise ValueError("give eta= (float) or factor= (e^{-eta}, e.g. a Fraction)")
+    try:
+        if factor is not None:
+            f = Fraction(factor)
+        elif eta is not None:
+            f = Fraction(math.exp(-float(eta)))
+        else:
+            raise ConstructionError("give eta= (float) or factor= (e^{-eta}, e.g. a Fraction)")
+    except (TypeError, ValueError, OverflowError) as e:
+        if isinstance(e, ConstructionError):
+            raise
+        raise ConstructionError(f"eta={eta!r} / factor={factor!r} is not a finite number ({e})") from None
     if f <= 0:
-        raise ValueError(f"the factor e^(-eta) must be positive, got {f}")
+        raise ConstructionError(f"the factor e^(-eta) must be positive, got {f} (η = {eta!r} is too large "
+                                "for a double; give factor= exactly)")
     return f
 
 
@@ -135,19 +143,38 @@ def add_indicators(b: Builder, sk: Skeleton, prefix: str = "I") -> tuple[Node, N
 
 # ---- standalone component networks ----------------------------------------------------------
 
-def _claims(b_size: int, hidden: int, sched: Schedule, depth: int) -> dict:
-    return {"claimed_size": b_size, "claimed_hidden_size": hidden, "claimed_tau": sched.tau_S,
-            "claimed_depth": depth}
+def _claims(size: int, hidden: int, sched: Schedule, depth: int, statement: str) -> Claims:
+    return Claims(size, hidden, sched.tau_S, depth, statement=statement)
 
 
 def _copy_size(R: RNN) -> int:
     return R.size - len(R.inputs) + R.hidden_size
 
 
-def _check_roles(lm: RNN | None, dist: RNN | None):
+def check_roles(lm: RNN | None, dist: RNN | None, k: int, where: str) -> None:
+    """The roles the components of Lemmas 7–8 (and boost, iterate) need: ``lm`` a language
+    model, ``dist`` a distinguisher with window k, both over the binary alphabet (the
+    enumeration of Lemma 11 enumerates binary strings). RoleError saying what to change."""
+    if lm is not None:
+        require_lm(lm, where, what="the language model (lm)")
+    if dist is not None:
+        require_distinguisher(dist, where, what="the distinguisher (dist)")
+    if lm is not None and dist is not None and lm.role.alphabet != dist.role.alphabet:
+        raise RoleError(f"{where}: the language model {lm.name!r} is over b = {lm.role.alphabet} tokens but the "
+                        f"distinguisher {dist.name!r} over b = {dist.role.alphabet}; both must be over the "
+                        "same alphabet")
     for R in (lm, dist):
-        if R is not None and R.alphabet != 2:
-            raise NetworkError(f"components are for binary alphabets; {R.name!r} has b = {R.alphabet}")
+        if R is not None and R.role.alphabet != 2:
+            raise RoleError(f"{where}: {R.name!r} is over b = {R.role.alphabet} tokens; the synchronized "
+                            "enumeration of Lemma 11 enumerates binary strings, so the networks must be "
+                            "over b = 2")
+    if dist is not None:
+        require_distinguisher(dist, where, window=k, what="the distinguisher (dist)")
+
+
+def _record(lemma: str, sched: Schedule, factor, nodes: records.Nodes, lm: RNN | None, dist: RNN | None) -> dict:
+    return records.Components(lemma, sched, factor, nodes, records.record_or_none(lm) if lm else None,
+                              records.record_or_none(dist) if dist else None).to_json()
 
 
 @realizes("Lemma 7", "U: u = q(s_n | x_<j) at the end of string n; q(x_i|x_<i) for i < r")
@@ -155,17 +182,15 @@ def k_token_probability(lm: RNN, k: int, r: int, N: int | None = None, *, name: 
     """Lemma 7 as a network (output ``U.u``). Claims: size = 1 + (2k + 15) + |R| − |I_R| +
     |H_R| + 4, hidden = 2k + 15 + |H_R|, τ = τ_S, depth = max(4, gated depth of R) (the
     component itself has depth ≤ 3)."""
-    _check_roles(lm, None)
+    check_roles(lm, None, k, "k_token_probability")
     b, sk = new_skeleton(name, [lm], k, r, N)
     cp = sk.add_copies(lm, "R")
     u = add_U(b, sk, cp)
     b.output(u)
     n_sk = skeleton_count(k, 1)
-    return b.build(meta={
-        "lemma": "Lemma 7", "schedule": sk.sched.as_meta(), "component_nodes": {"u": u.name},
-        **_claims(1 + n_sk + _copy_size(lm) + U_NODES, n_sk + lm.hidden_size, sk.sched,
-                  max(3, copy_depth(lm))),
-    })
+    return b.build(claims=_claims(1 + n_sk + _copy_size(lm) + U_NODES, n_sk + lm.hidden_size, sk.sched,
+                                  max(3, copy_depth(lm)), "Lemma 7"),
+                   construction=_record("Lemma 7", sk.sched, None, records.Nodes(u=u.name), lm, None))
 
 
 @realizes("Lemma 8", "V: v = exp(−η·d(j, x_<j s_n)) at the end of string n")
@@ -173,19 +198,16 @@ def distinguisher_exp(dist: RNN, k: int, r: int, N: int | None = None, *, eta=No
                       name: str = "V") -> RNN:
     """Lemma 8 as a network (output ``V.v``). Claims: size = 1 + (2k + 15) + |D| − |I_D| +
     |H_D| + 3, hidden = 2k + 15 + |H_D|, τ = τ_S, depth = max(3, gated depth of D)."""
-    _check_roles(None, dist)
+    check_roles(None, dist, k, "distinguisher_exp")
     f = resolve_factor(eta, factor)
     b, sk = new_skeleton(name, [dist], k, r, N)
     cp = sk.add_copies(dist, "D")
     v = add_V(b, sk, cp, f)
     b.output(v)
     n_sk = skeleton_count(k, 1)
-    return b.build(meta={
-        "lemma": "Lemma 8", "schedule": sk.sched.as_meta(), "component_nodes": {"v": v.name},
-        "factor": str(f),
-        **_claims(1 + n_sk + _copy_size(dist) + V_NODES, n_sk + dist.hidden_size, sk.sched,
-                  max(3, copy_depth(dist))),
-    })
+    return b.build(claims=_claims(1 + n_sk + _copy_size(dist) + V_NODES, n_sk + dist.hidden_size, sk.sched,
+                                  max(3, copy_depth(dist)), "Lemma 8"),
+                   construction=_record("Lemma 8", sk.sched, f, records.Nodes(v=v.name), None, dist))
 
 
 @realizes("Lemma 9", "indicators 1[s_n[0..ℓ] = x_{j..i}] and 1[s_n[0..ℓ−1] = x_{j..i−1}]")
@@ -196,11 +218,9 @@ def block_indicators(k: int, r: int, N: int | None = None, *, T: int = 1, name: 
     num, den = add_indicators(b, sk)
     b.output(num)
     n_sk = skeleton_count(k, 0)
-    return b.build(meta={
-        "lemma": "Lemma 9", "schedule": sk.sched.as_meta(),
-        "component_nodes": {"num": num.name, "den": den.name},
-        **_claims(1 + n_sk + I_NODES, n_sk, sk.sched, indicator_depth(k)),
-    })
+    return b.build(claims=_claims(1 + n_sk + I_NODES, n_sk, sk.sched, indicator_depth(k), "Lemma 9"),
+                   construction=_record("Lemma 9", sk.sched, None, records.Nodes(num=num.name, den=den.name),
+                                        None, None))
 
 
 @dataclass
@@ -220,7 +240,6 @@ class ComponentSet:
 def build_components(name: str, lm: RNN, dist: RNN, k: int, r: int, N: int | None, factor: Fraction,
                      *, full: bool = False) -> ComponentSet:
     """U, V and the indicators on one shared skeleton (R and D with their own periods)."""
-    _check_roles(lm, dist)
     b, sk = new_skeleton(name, [lm, dist], k, r, N)
     cR = sk.add_copies(lm, "R", full=full)
     cD = sk.add_copies(dist, "D", full=full)
@@ -245,19 +264,19 @@ def components_size(lm: RNN, dist: RNN, k: int, *, full: bool = False) -> tuple[
 @realizes("Lemma 7", "U, V and indicators on one shared skeleton")
 def components(lm: RNN, dist: RNN, k: int, r: int, N: int | None = None, *, eta=None, factor=None,
                name: str = "components") -> RNN:
-    """Lemmas 7, 8, 9 on one skeleton (output ``U.u``; ``meta['component_nodes']`` names u,
-    v, num, den). The slower of R and D sets the pace; the faster holds."""
+    """Lemmas 7, 8, 9 on one skeleton (output ``U.u``; the record's ``nodes`` names u, v,
+    num, den). The slower of R and D sets the pace; the faster holds."""
+    check_roles(lm, dist, k, "components")
     f = resolve_factor(eta, factor)
     cs = build_components(name, lm, dist, k, r, N, f)
     cs.b.output(cs.u)
     size, hidden = components_size(lm, dist, k)
-    return cs.b.build(meta={
-        "lemma": "Lemma 7", "schedule": cs.sk.sched.as_meta(), "factor": str(f),
-        "component_nodes": {"u": cs.u.name, "v": cs.v.name, "num": cs.num.name, "den": cs.den.name},
-        **_claims(size, hidden, cs.sk.sched, max(indicator_depth(k), copy_depth(lm), copy_depth(dist))),
-    })
+    nodes = records.Nodes(u=cs.u.name, v=cs.v.name, num=cs.num.name, den=cs.den.name)
+    return cs.b.build(claims=_claims(size, hidden, cs.sk.sched,
+                                     max(indicator_depth(k), copy_depth(lm), copy_depth(dist)), "Lemmas 7–9"),
+                      construction=_record("Lemmas 7–9", cs.sk.sched, f, nodes, lm, dist))
 
 
 __all__ = ["add_U", "add_V", "add_indicators", "k_token_probability", "distinguisher_exp",
            "block_indicators", "components", "build_components", "components_size", "ComponentSet",
-           "resolve_factor", "new_skeleton", "U_NODES", "V_NODES", "I_NODES", "indicator_depth"]
+           "resolve_factor", "new_skeleton", "check_roles", "U_NODES", "V_NODES", "I_NODES", "indicator_depth"]

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from rnnsim import Builder, Const, Expr, Node, affine, relu
+from rnnsim import Builder, Claims, Const, Expr, Node, affine, relu
 from rnnsim.registry import realizes
 
+from . import records
 from .gadgets import eq, ge, increment
 from .gating import gated_term
 from .schedule import Schedule
@@ -116,18 +117,16 @@ def add_counters(b: Builder, sched: Schedule, *, hidden: bool = True) -> Counter
 def counter_network(k: int, T: int, r: int, N: int | None = None, *, name: str = "counters"):
     """The counters of Claim 1 as a standalone RNN (τ = τ_S; output = the position counter).
 
-    Claims (meta): size = k + 7 (input included), hidden size = k + 6, τ = τ_S, depth 3.
+    Claims: size = k + 7 (input included), hidden size = k + 6, τ = τ_S, depth 3.
     """
     sched = Schedule(k, T, r, N)
     b = Builder(name, tau=sched.tau_S, alphabet=2)
     b.input("x")
     cn = add_counters(b, sched)
     b.output(cn.p)
-    return b.build(meta={
-        "lemma": "Claim 1", "schedule": sched.as_meta(),
-        "claimed_size": counter_count(k) + 1, "claimed_hidden_size": counter_count(k),
-        "claimed_tau": sched.tau_S, "claimed_depth": COUNTER_DEPTH,
-    })
+    return b.build(claims=Claims(counter_count(k) + 1, counter_count(k), sched.tau_S, COUNTER_DEPTH,
+                                 statement="Claim 1"),
+                   construction=records.Counters(sched).to_json())
 
 
 COUNTER_DEPTH = 3   # body depth ≤ 2 (ge of an affine of eq's) plus the AND(on) gate

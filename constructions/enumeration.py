@@ -42,13 +42,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnsim import Builder, Expr, Node, RNN, affine, relu
-from rnnsim.errors import NetworkError
+from rnnsim import Bounds, Builder, Claims, Expr, Node, RNN, affine, relu
+from rnnsim.errors import ConstructionError, NetworkError
 from rnnsim.registry import realizes
 
+from . import records
 from .counters import add_counters
 from .gadgets import eq, ge, le
-from .gating import gate_nodes, gated_term, split_gated
+from .gating import gate_nodes, gated_depth, gated_term
 from .schedule import Schedule
 
 _STMT = ("S enumerates all k-bit continuations of the anchor prefix x_<j and outputs "
@@ -103,6 +104,8 @@ class Skeleton:
             b.update(xm, gated_term([self.wr.name], body) + gated_term([self.nwr.name], xm))
             self.X.append(xm)
         # ---- the fed digit (Claim 3): bit d of the string in phase A, X_d in the final phase
+        # (in the final phase the digits e_m are 0 already, n mod 2^k = 0; the −β below makes
+        # the string term vanish there without relying on that)
         feed = b.node("E.feed", init=0, hidden=True)
         terms = []
         for m in range(k):
@@ -187,42 +190,24 @@ def control_values(sched: Schedule, pos, tau: int) -> dict:
 
 
 def copy_depth(R: RNN) -> int:
-    """Depth of R's nodes once gated (Lemma 10 with merging): a transition already of the
-    form Σ_g AND(C_g)·body_g over R's Boolean nodes becomes Σ_g AND(C_g ∪ {c})·body_g, of
-    depth max_g max(1, depth body_g) + 1; any other f becomes c·f, of depth depth f + 1; the
-    HOLD and LOAD terms have depth 1."""
-    controls = set(R.meta.get("boolean_nodes", ()))
-    best = 1
-    for f in R.transitions.values():
-        sp = split_gated(f, controls)
-        if sp is None:
-            best = max(best, f.depth() + 1)
-        else:
-            best = max(best, max(max(1, body.depth()) + 1 for _, body in sp))
-    return best
+    """Depth of R's nodes once gated in H1, H2 or O (Lemma 10 with merging,
+    :func:`constructions.gating.gated_depth`): RUN merged with R's own controls, HOLD, and
+    (H2) the LOAD of a node copy."""
+    controls = set(R.boolean_nodes)
+    return max((gated_depth(f, load=True, source=Node("H1"), controls=controls)
+                for f in R.transitions.values()), default=1)
 
 
-def enumeration_claims(R: RNN, k: int, sched: Schedule, *, full: bool = False) -> dict:
-    """Closed forms of Claim 8 for S = synchronized_enumeration(R, k, r, N)."""
+def enumeration_claims(R: RNN, k: int, sched: Schedule, *, full: bool = False) -> Claims:
+    """Closed forms of Claim 8 for S = synchronized_enumeration(R, k, r, N), with the
+    THEORY §4.4 bounds (constants c = c' = 15, c'' = 3)."""
     H = R.size - len(R.inputs) if full else R.hidden_size
     sk = skeleton_count(k, 1)
-    return {
-        "claimed_size": R.size - len(R.inputs) + 1 + H + sk,
-        "claimed_hidden_size": H + sk,
-        "claimed_tau": sched.tau_S,
-        "claimed_depth": max(SKELETON_DEPTH, copy_depth(R)),
-    }
-
-
-def enumeration_bounds(R: RNN, k: int) -> dict:
-    """The THEORY §4.4 bounds with this construction's constants (c = c' = 15, c'' = 3)."""
     c = skeleton_count(0, 1)
-    return {
-        "hidden_size": R.hidden_size + 2 * k + c,
-        "size": R.size + 2 * R.hidden_size + 2 * k + c,
-        "tau": (2 ** k + 1) * k * (R.tau + 1) + 3,
-        "depth": max(R.depth + 1, SKELETON_DEPTH),
-    }
+    bounds = Bounds(size=R.size + 2 * H + 2 * k + c, hidden_size=H + 2 * k + c,
+                    tau=(2 ** k + 1) * k * (R.tau + 1) + 3, depth=max(R.depth + 1, SKELETON_DEPTH))
+    return Claims(R.size - len(R.inputs) + 1 + H + sk, H + sk, sched.tau_S,
+                  max(SKELETON_DEPTH, copy_depth(R)), bounds=bounds, statement="Lemma 11")
 
 
 @realizes("Lemma 11", _STMT, bound="|H_S| = |H|+2k+15, |S| = |R|−|I|+1+|H|+2k+15, τ_S = (2^k+1)k·P ≤ (2^k+1)k(τ+1)+3")
@@ -237,20 +222,20 @@ def synchronized_enumeration(R: RNN, k: int, r: int, N: int | None = None, *, fu
                              name: str | None = None) -> RNN:
     """Lemma 11: the enumeration network S of R (see the module docstring for the exact
     statement, the schedule and the claims). ``full=True`` copies all of R into H1/H2 (the
-    Section 2.1 variant). ``meta``: claims, THEORY bounds, the schedule (``Schedule.from_meta``)."""
+    Section 2.1 variant). Claims: Claim 8's closed forms and the THEORY §4.4 bounds; the
+    record (:class:`constructions.records.Enumeration`) holds the schedule."""
+    if not isinstance(R, RNN):
+        raise ConstructionError(f"synchronized_enumeration needs an rnnsim.RNN to enumerate, got {type(R).__name__}")
     sched = Schedule(k, R.tau, r, N, (R.tau,))
     b = Builder(name or f"enum({R.name})", tau=sched.tau_S, alphabet=2)
     x = b.input("x")
     sk = Skeleton(b, sched, [R.tau], x=x)
     cp = sk.add_copies(R, "", full=full)
     b.output(cp.out)
-    return b.build(meta={
-        "lemma": "Lemma 11", "schedule": sched.as_meta(), "full_copies": full,
-        **enumeration_claims(R, k, sched, full=full),
-        "bounds": enumeration_bounds(R, k),
-    })
+    return b.build(claims=enumeration_claims(R, k, sched, full=full),
+                   construction=records.Enumeration(sched, full, records.record_or_none(R)).to_json())
 
 
 
 __all__ = ["Skeleton", "Copies", "synchronized_enumeration", "enumeration_claims",
-           "enumeration_bounds", "copy_depth", "control_values", "skeleton_count"]
+           "copy_depth", "control_values", "skeleton_count"]

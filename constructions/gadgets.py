@@ -29,7 +29,7 @@ import math
 from fractions import Fraction
 from typing import Sequence
 
-from rnnsim import Const, Expr, affine, as_expr, relu
+from rnnsim import Const, ConstructionError, Expr, affine, as_expr, relu
 from rnnsim.registry import realizes
 
 _STMT = "indicators, if-then-else, Boolean logic, counter increment and exp on binary input are constant-depth transition functions"
@@ -137,7 +137,7 @@ def exp_binary(z, lam=None, *, factor=None) -> Expr:
     the double nearest to it (converted exactly).
     """
     if (lam is None) == (factor is None):
-        raise ValueError("exp_binary: give exactly one of lam (λ) or factor (= e^λ)")
+        raise ConstructionError("exp_binary: give exactly one of lam (λ) or factor (= e^λ)")
     f = Fraction(factor) if factor is not None else Fraction(math.exp(lam))
     return 1 + (f - 1) * as_expr(z)
 

@@ -12,7 +12,8 @@ n = ⌊g/k⌋ (n = 2^k: the final phase); the anchor offset is ℓ(i) = 0 for i 
 (i − r) mod k otherwise, the anchor j(i) = i − ℓ(i). Lemma 11's output for the prefix
 x_{<j}·s_n[0..m] appears at t(i, n, m) = (i − 1)·τ_S + (n·k + m + 1)·P (n < 2^k), and for
 x_{<j}·x_{j..j+m} at t(i, 2^k, m), m ≤ ℓ(i). :class:`Schedule` holds these closed forms (no
-network needed); :func:`output_times` and :func:`schedule_table` list them. The counter
+network needed); :func:`output_times` and :func:`schedule_table` list them; the schedule of
+a built network is ``constructions.records.schedule_of(net)``. The counter
 nodes that realize the schedule are :mod:`constructions.counters`; recording and drawing
 what a built network does is the workflow :mod:`workflows.schedule_figure`.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rnnsim import ConstructionError
 from rnnsim.strings import nth_string
 
 
@@ -74,11 +76,12 @@ class Schedule:
         for name in ("k", "T", "r"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"Schedule: {name} must be a positive integer, got {v!r}")
+                raise ConstructionError(f"Schedule: {name} must be a positive integer, got {v!r}")
         if not 1 <= self.r <= self.k:
-            raise ValueError(f"offset r = {self.r} must lie in 1..k = 1..{self.k}")
-        if self.N is not None and (not isinstance(self.N, int) or self.N < 1):
-            raise ValueError(f"document length N must be a positive integer, got {self.N!r}")
+            raise ConstructionError(f"offset r = {self.r} must lie in 1..k = 1..{self.k}")
+        if self.N is not None and (isinstance(self.N, bool) or not isinstance(self.N, int) or self.N < 1):
+            raise ConstructionError(f"document length N must be a positive integer, got {self.N!r}")
+        object.__setattr__(self, "taus", tuple(self.taus))
 
     # ---- sizes of the loops -------------------------------------------------------------------
     @property
@@ -113,12 +116,6 @@ class Schedule:
         """Whether the stored state H1 moves on during loop i (i < r, or the block ends at i)."""
         return i < self.r or self.ell(i) == self.k - 1
 
-    def in_block(self, i: int) -> bool:
-        """r ≤ i ≤ L: i lies in a complete block (needs N)."""
-        if self.N is None:
-            raise ValueError("in_block needs the document length N")
-        return self.r <= i <= self.L
-
     def position(self, t: int) -> Position:
         i, s = t // self.tau_S + 1, t % self.tau_S
         g = s // self.P
@@ -128,7 +125,7 @@ class Schedule:
         """t(i, n, m): the time at which the enumeration outputs F(x_{<j}·s_n[0..m])
         (n < 2^k), or F(x_{<j}·x_{j..j+m}) for n = 2^k and m ≤ ℓ(i)."""
         if not (0 <= n <= self.strings and 0 <= m < self.k):
-            raise ValueError(f"t_out: need 0 ≤ n ≤ 2^k and 0 ≤ m < k, got n={n}, m={m}")
+            raise ConstructionError(f"t_out: need 0 ≤ n ≤ 2^k and 0 ≤ m < k, got n={n}, m={m}")
         return (i - 1) * self.tau_S + (n * self.k + m + 1) * self.P
 
     def t_U(self, i: int, n: int) -> int:
@@ -145,25 +142,9 @@ class Schedule:
         vals["s"] = q.s
         return vals
 
-    def as_meta(self) -> dict:
-        return {"k": self.k, "T": self.T, "r": self.r, "N": self.N, "P": self.P,
-                "tau_S": self.tau_S, "cap": self.cap, "L": self.L, "taus": list(self.taus)}
 
-    @classmethod
-    def from_meta(cls, meta: dict) -> "Schedule":
-        s = meta["schedule"] if "schedule" in meta else meta
-        return cls(s["k"], s["T"], s["r"], s["N"], tuple(s.get("taus", ())))
-
-
-def schedule_of(rnn) -> Schedule:
-    """The Schedule recorded in a network built on the enumeration skeleton (enumeration,
-    components, boost): τ_S, t(i, n, m), t_U(i, n), …"""
-    return Schedule.from_meta(dict(rnn.meta))
-
-
-def output_times(sched_meta: dict, N: int) -> list[int]:
-    """Every t(i, n, m) of THEORY §4.4 for i ≤ N (and iτ_S), from a schedule's meta."""
-    s = Schedule.from_meta(sched_meta)
+def output_times(s: Schedule, N: int) -> list[int]:
+    """Every t(i, n, m) of THEORY §4.4 for i ≤ N (and iτ_S)."""
     out = set()
     for i in range(1, N + 1):
         out.add(i * s.tau_S)
@@ -174,9 +155,8 @@ def output_times(sched_meta: dict, N: int) -> list[int]:
     return sorted(out)
 
 
-def schedule_table(sched_meta: dict, N: int) -> list[dict]:
+def schedule_table(s: Schedule, N: int) -> list[dict]:
     """One row per (i, n): anchor j, ℓ and the times t(i, n, m) for m = 0 … k−1 (THEORY §4.4)."""
-    s = Schedule.from_meta(sched_meta)
     rows = []
     for i in range(1, N + 1):
         if i < s.r:
@@ -188,4 +168,4 @@ def schedule_table(sched_meta: dict, N: int) -> list[dict]:
     return rows
 
 
-__all__ = ["Schedule", "Position", "slot_length", "last_block_end", "schedule_of", "output_times", "schedule_table"]
+__all__ = ["Schedule", "Position", "slot_length", "last_block_end", "output_times", "schedule_table"]

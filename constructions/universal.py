@@ -48,18 +48,19 @@ from typing import Sequence
 
 import numpy as np
 
-from rnnsim import Builder, Const, Node, RNN, relu
-from rnnsim.errors import NetworkError
+from rnnsim import Builder, Claims, Const, Node, RNN, relu
+from rnnsim.errors import ConstructionError, NetworkError
 from rnnsim.expr import Affine, Expr, ReLU, exact
 from rnnsim.registry import realizes
 
+from . import records
 from .gadgets import ge, inc_mod
 
 _STMT = ("every RNN of size ≤ s, hidden size ≤ h and RNN-time τ with ReLU-affine transitions is the "
          "universal graph G(s, h, τ) with some weights")
 
 
-class NotInClass(NetworkError):
+class NotInClass(ConstructionError, NetworkError):
     """The network is not in the ReLU-affine class of the requested universal graph."""
 
 
@@ -155,14 +156,16 @@ def random_weights(size: int, hidden: int, time: int, *, seed=None, scale: float
 
 @realizes("§4.8 universal graph", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], RNN-time τ, depth ≤ 1 + [τ≥2]")
 def universal(size: int, hidden: int, time: int, *, weights=None, seed=None, alphabet: int = 2,
-              name: str | None = None) -> RNN:
+              name: str | None = None, role=None) -> RNN:
     """The universal graph G(size, hidden, time) with the given weights (θ, see the module
-    docstring); ``weights=None`` draws :func:`random_weights` with ``seed``."""
+    docstring); ``weights=None`` draws :func:`random_weights` with ``seed``. ``role``: what
+    the weights make it compute (e.g. ``rnnsim.LMRole(2)`` for weights fitted as an LM;
+    None by default, since random weights compute neither an LM nor a distinguisher)."""
     lay = Layout(size, hidden, time)
     theta = random_weights(size, hidden, time, seed=seed) if weights is None else weights
     P = lay.unpack(theta)
     H, S = lay.hidden, lay.stateless
-    b = Builder(name or f"universal_{size}_{hidden}_{time}", tau=time, alphabet=alphabet)
+    b = Builder(name or f"universal_{size}_{hidden}_{time}", tau=time, alphabet=alphabet, role=role)
     x = b.input("x")
     hs = [b.node(f"h.{i}", init=_num(P["c"][i], f"init of h.{i}"), hidden=True) for i in range(H)]
     ss = [b.node(f"s.{i}", init=0) for i in range(S)]
@@ -182,12 +185,27 @@ def universal(size: int, hidden: int, time: int, *, weights=None, seed=None, alp
         b.update(ss[i], relu(lin))
     b.output(Node(lay.output))
     clk = 2 if time >= 2 else 0
-    return b.build(meta={
-        "lemma": "§4.8 universal graph", "role": "universal",
-        "universal": {"size": size, "hidden": hidden, "time": time, "n_params": lay.n_params},
-        "claimed_size": size + clk, "claimed_hidden_size": hidden + clk, "claimed_tau": time,
-        "claimed_depth_bound": 1 + int(time >= 2 and S >= 1),
-    })
+    exact_theta = tuple(_num(w, "weight") for w in np.asarray(list(theta), dtype=object).reshape(-1))
+    return b.build(claims=Claims(size + clk, hidden + clk, time, universal_depth(lay, exact_theta),
+                                 statement="§4.8 universal graph"),
+                   construction=records.Universal(size, hidden, time, exact_theta).to_json())
+
+
+def universal_depth(lay: Layout, theta) -> int:
+    """Depth of G(size, hidden, time) with weights θ: the clock (τ ≥ 2) has depth 1; a node
+    is ReLU(affine) (depth 1) unless it reads nothing (a constant, depth 0); a stateless
+    node whose reset term ρ·Σ U·s has a nonzero weight has depth 2 (τ ≥ 2)."""
+    P = lay.unpack(theta)
+    nz = lambda row: any(_num(w, "weight") != 0 for w in row)  # noqa: E731
+    d = 1 if lay.time >= 2 else 0
+    for i in range(lay.hidden):
+        d = max(d, int(nz([P["a"][i], *P["W"][i]])))
+    for i in range(lay.stateless):
+        if lay.time >= 2 and nz(P["U"][i]):
+            d = 2
+        else:
+            d = max(d, int(nz([P["a2"][i], *P["W2"][i]])))
+    return d
 
 
 def forward(size: int, hidden: int, time: int, weights, tokens) -> np.ndarray:
@@ -349,5 +367,5 @@ def _lin(pairs: Sequence[tuple[Expr, object]], c, where: str) -> Expr:
     return total
 
 
-__all__ = ["Layout", "universal", "n_params", "random_weights", "forward", "embed_into_universal",
+__all__ = ["Layout", "universal", "universal_depth", "n_params", "random_weights", "forward", "embed_into_universal",
            "relu_affine_form", "NotInClass"]

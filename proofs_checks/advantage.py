@@ -34,17 +34,15 @@ from typing import Callable
 
 import numpy as np
 
+from rnnsim.errors import NotADistinguisher
 from rnnsim.registry import realizes
+from rnnsim.roles import require_distinguisher
 from rnnsim.strings import by_prefix, nth_string, prefix_index
 
 from .lm import as_distribution, as_lm
 
 __all__ = ["DistTable", "as_table", "Advantage", "advantage", "offsets", "random_distinguisher",
            "distinguisher_from_rnn", "NotADistinguisher"]
-
-
-class NotADistinguisher(ValueError):
-    """A distinguisher value outside {0, 1}, or a window that does not fit in the document."""
 
 
 class DistTable:
@@ -190,10 +188,13 @@ def distinguisher_from_rnn(rnn, k: int, N: int, arithmetic="exact", engine: str 
     """The distinguisher computed by a distinguisher RNN (THEORY §2.6): the output at time m·τ
     (m ≥ k) is d(m−k+1, x_{≤m}). All b^N documents run in one ``simulate_all`` batch. Raises
     NotADistinguisher naming the window and the input when an output is not 0 or 1 (exactly
-    in ``exact`` mode, within ``tol`` otherwise)."""
+    in ``exact`` mode, within ``tol`` otherwise). A network whose role is not a distinguisher
+    with window k is refused with RoleError; a network without a role is taken as it is."""
     import rnnsim
     from rnnsim.arith import Exact, parse_arithmetic
 
+    if getattr(rnn, "role", None) is not None:   # a network that says what it is must fit
+        require_distinguisher(rnn, "distinguisher_from_rnn", window=k, what="the network")
     arith = parse_arithmetic(arithmetic)
     b = rnn.alphabet
     if not 1 <= k <= N:

@@ -40,6 +40,7 @@ from itertools import product
 
 import numpy as np
 
+from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
 
 from .advantage import Advantage, advantage, as_table
@@ -61,17 +62,17 @@ def resolve_factor(eta=None, factor=None):
         else:
             w = Fraction(factor)
         if not (w > 0) or (isinstance(w, float) and not math.isfinite(w)):
-            raise ValueError(f"factor e^(-eta) must be a finite positive number, got {factor!r}")
+            raise ConstructionError(f"factor e^(-eta) must be a finite positive number, got {factor!r}")
         return w, -_flog(w)
     eta = float(eta)
     if not math.isfinite(eta):
-        raise ValueError(f"eta must be finite, got {eta!r}")
+        raise ConstructionError(f"eta must be finite, got {eta!r}")
     return math.exp(-eta), eta
 
 
 def _check_r(k: int, r: int):
     if not (isinstance(r, int) and 1 <= r <= k):
-        raise ValueError(f"offset r must be an integer in 1..k = 1..{k}, got {r!r}")
+        raise ConstructionError(f"offset r must be an integer in 1..k = 1..{k}, got {r!r}")
 
 
 def _wpow(Dj: np.ndarray, w) -> np.ndarray:
@@ -158,7 +159,7 @@ class BoostedLM:
                 u = u * self.q(z + s[:t])[s[t]]
             dv = self.d(j, z + s)
             if dv not in (0, 1):
-                raise ValueError(f"d({j}, {z + s}) = {dv!r} is not 0 or 1")
+                raise ConstructionError(f"d({j}, {z + s}) = {dv!r} is not 0 or 1")
             rows.append((s, u, self.w if dv == 1 else 1))
         return tuple(rows)
 
@@ -180,9 +181,9 @@ class BoostedLM:
     def __call__(self, prefix) -> tuple:
         prefix = tuple(int(t) for t in prefix)
         if len(prefix) >= self.N:
-            raise ValueError(f"prefix of length {len(prefix)}: q' is defined for prefixes shorter than N = {self.N}")
+            raise ConstructionError(f"prefix of length {len(prefix)}: q' is defined for prefixes shorter than N = {self.N}")
         if any(not 0 <= t < self.b for t in prefix):
-            raise ValueError(f"prefix {prefix} has a token outside Σ = {{0, …, {self.b - 1}}}")
+            raise ConstructionError(f"prefix {prefix} has a token outside Σ = {{0, …, {self.b - 1}}}")
         j, ell, rows = self.four_functions(prefix)
         if j is None:
             return tuple(self.q(prefix))
@@ -212,7 +213,7 @@ def boosted_conditional(q, d, *, k: int, r: int, eta=None, N: int, factor=None, 
     if b is None:
         b = getattr(q, "b", 2)
     if not 1 <= k <= N:
-        raise ValueError(f"window k = {k} must satisfy 1 ≤ k ≤ N = {N}")
+        raise ConstructionError(f"window k = {k} must satisfy 1 ≤ k ≤ N = {N}")
     return BoostedLM(q, d, k=k, r=r, N=N, w=w, b=b)
 
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
 
 from . import boost as pboost
@@ -117,7 +118,7 @@ def lemma13(a, b) -> tuple:
     """(|Π a − Π b|, m·δ) with δ = max |a_i − b_i| (exact for Fractions)."""
     a, b = list(a), list(b)
     if len(a) != len(b) or any(not (0 <= v <= 1) for v in a + b):
-        raise ValueError("lemma13 needs two sequences of equal length with entries in [0, 1]")
+        raise ConstructionError("lemma13 needs two sequences of equal length with entries in [0, 1]")
     delta = max((abs(x - y) for x, y in zip(a, b)), default=0)
     pa = pb = 1
     for x, y in zip(a, b):
@@ -131,7 +132,7 @@ def lemma14(a, b, at, bt, mu) -> tuple:
     """(|ã/b̃ − a/b|, 2δ/(μ−δ)) with δ = max(|ã − a|, |b̃ − b|)."""
     delta = max(abs(at - a), abs(bt - b))
     if not (0 <= a <= b and b >= mu > delta >= 0):
-        raise ValueError(f"lemma14 needs 0 ≤ a ≤ b, b ≥ μ > δ ≥ 0 (a={a}, b={b}, μ={mu}, δ={delta})")
+        raise ConstructionError(f"lemma14 needs 0 ≤ a ≤ b, b ≥ μ > δ ≥ 0 (a={a}, b={b}, μ={mu}, δ={delta})")
     return abs(at / bt - a / b), 2 * delta / (mu - delta)
 
 
@@ -145,7 +146,7 @@ def lemma15(q, d, *, k: int, r: int, mu, eta=None, factor=None) -> tuple:
     if not isinstance(q, LM):
         raise TypeError("lemma15 needs an LM table q (use textdist.LM.from_callable)")
     if any(v < mu for lv in q.levels for v in lv.reshape(-1)):
-        raise ValueError(f"lemma15 needs q ≥ μ = {mu} everywhere")
+        raise ConstructionError(f"lemma15 needs q ≥ μ = {mu} everywhere")
     T = pboost.boosted_conditional(q, d, k=k, r=r, factor=w, N=q.N).table()
     gap = min(min(x - w * y for x, y in zip(T.levels[m].reshape(-1), q.levels[m].reshape(-1)))
               for m in range(q.N))
@@ -161,11 +162,11 @@ def lemma16(p, q_tilde: LM, q_prime: LM, mu) -> tuple:
     """(L_p(q̃) − L_p(q'), −log(1 − δ/μ), δ) with δ = max |q̃ − q'|; q̃ may be unnormalized."""
     p = as_distribution(p)
     if any(v < mu for lv in q_prime.levels for v in lv.reshape(-1)):
-        raise ValueError(f"lemma16 needs q' ≥ μ = {mu} everywhere")
+        raise ConstructionError(f"lemma16 needs q' ≥ μ = {mu} everywhere")
     delta = max(float(abs(x - y)) for a, b in zip(q_tilde.levels, q_prime.levels)
                 for x, y in zip(a.reshape(-1), b.reshape(-1)))
     if delta >= mu:
-        raise ValueError(f"lemma16 needs δ = {delta} < μ = {mu}")
+        raise ConstructionError(f"lemma16 needs δ = {delta} < μ = {mu}")
     diff = next_token_loss(p, q_tilde) - next_token_loss(p, q_prime)
     return diff, -math.log1p(-delta / float(mu)), delta
 
@@ -195,7 +196,7 @@ def boosting_closed_form(R0: int, H0: int, tau0: int, *, D: int, HD: int, tauD: 
     g = HD + c * k + c0
     K = (2 ** k + 1) * k
     if tau0 < tauD:
-        raise ValueError("the closed form for τ assumes τ_0 ≥ τ_D (otherwise start from round 1)")
+        raise ConstructionError("the closed form for τ assumes τ_0 ≥ τ_D (otherwise start from round 1)")
     return dict(size=R0 + t * (2 * H0 + D + 2 * HD + c * k + c0) + t * (t - 1) * g,
                 hidden=H0 + t * g,
                 tau=K ** t * tau0 + (K + c_tau) * (K ** t - 1) // (K - 1))
@@ -211,7 +212,7 @@ def lemma4_count(losses, eps) -> tuple:
     """(#bad indices, L*_0/ε) for a nonincreasing nonnegative sequence (checked)."""
     L = list(losses)
     if any(v < 0 for v in L) or any(L[m + 1] > L[m] for m in range(len(L) - 1)):
-        raise ValueError("lemma4_count needs a nonincreasing sequence of nonnegative losses")
+        raise ConstructionError("lemma4_count needs a nonincreasing sequence of nonnegative losses")
     return len(bad_indices(L, eps)), L[0] / eps
 
 

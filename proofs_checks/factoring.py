@@ -29,6 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
 
 __all__ = ["ALPHABET", "encode", "decode", "is_prime", "n_digit_primes", "random_prime",
@@ -43,14 +44,14 @@ def encode(text: str) -> tuple[int, ...]:
     try:
         return tuple(_INDEX[c] for c in text)
     except KeyError as e:
-        raise ValueError(f"character {e.args[0]!r} is not in the alphabet {ALPHABET!r}") from None
+        raise ConstructionError(f"character {e.args[0]!r} is not in the alphabet {ALPHABET!r}") from None
 
 
 def decode(tokens) -> str:
     toks = [int(t) for t in tokens]
     bad = [t for t in toks if not 0 <= t < len(ALPHABET)]
     if bad:
-        raise ValueError(f"token {bad[0]} is outside Σ = {{0, …, {len(ALPHABET) - 1}}}")
+        raise ConstructionError(f"token {bad[0]} is outside Σ = {{0, …, {len(ALPHABET) - 1}}}")
     return "".join(ALPHABET[t] for t in toks)
 
 
@@ -59,7 +60,7 @@ def is_prime(n: int) -> bool:
     if n < 2:
         return False
     if n >= 3_317_044_064_679_887_385_961_981:
-        raise ValueError("is_prime is deterministic only below 3.3e24; n is too large")
+        raise ConstructionError("is_prime is deterministic only below 3.3e24; n is too large")
     for sp in _MR_BASES:
         if n % sp == 0:
             return n == sp
@@ -83,7 +84,7 @@ def is_prime(n: int) -> bool:
 def n_digit_primes(n: int) -> tuple[int, ...]:
     """All primes with exactly n decimal digits (n ≤ 7)."""
     if not 1 <= n <= 7:
-        raise ValueError("n_digit_primes enumerates n ≤ 7 digits (use random_prime for larger n)")
+        raise ConstructionError("n_digit_primes enumerates n ≤ 7 digits (use random_prime for larger n)")
     lo, hi = 10 ** (n - 1), 10 ** n
     sieve = np.ones(hi, dtype=bool)
     sieve[:2] = False
@@ -107,7 +108,7 @@ class FactorizationDistribution:
 
     def __init__(self, n: int):
         if not (isinstance(n, int) and n >= 1):
-            raise ValueError(f"number of digits n must be a positive integer, got {n!r}")
+            raise ConstructionError(f"number of digits n must be a positive integer, got {n!r}")
         self.n, self.N, self.b = n, 4 * n + 2, len(ALPHABET)
 
     def __repr__(self) -> str:
@@ -128,7 +129,7 @@ class FactorizationDistribution:
     def support(self) -> dict[tuple[int, ...], Fraction]:
         """Every document with its exact probability: 2/P² for p < q, 1/P² for p = q."""
         if self.n > 3:
-            raise ValueError("support() enumerates n ≤ 3 (the support has P(P+1)/2 documents)")
+            raise ConstructionError("support() enumerates n ≤ 3 (the support has P(P+1)/2 documents)")
         primes = n_digit_primes(self.n)
         P2 = len(primes) ** 2
         return {self.document(p, q): Fraction(1 if p == q else 2, P2)
@@ -169,7 +170,7 @@ class FactorizationDistribution:
 
         def d(j: int, x) -> int:
             if j != 1 or len(x) < N:
-                raise ValueError(f"the verifier is a next-{N}-token distinguisher: j = 1 and |x| ≥ {N}")
+                raise ConstructionError(f"the verifier is a next-{N}-token distinguisher: j = 1 and |x| ≥ {N}")
             return verify(tuple(x[:N]), n)
 
         return d
@@ -207,7 +208,7 @@ class SparseText:
         mass: dict = {}
         for doc, pr in self.support.items():
             if len(doc) != N:
-                raise ValueError(f"document {doc} does not have length N = {N}")
+                raise ConstructionError(f"document {doc} does not have length N = {N}")
             for i in range(N + 1):
                 mass[doc[:i]] = mass.get(doc[:i], 0) + pr
         self._mass = mass
@@ -215,7 +216,7 @@ class SparseText:
     def conditional(self, prefix) -> tuple:
         prefix = tuple(int(t) for t in prefix)
         if len(prefix) >= self.N:
-            raise ValueError(f"prefix of length {len(prefix)} ≥ N = {self.N}")
+            raise ConstructionError(f"prefix of length {len(prefix)} ≥ N = {self.N}")
         tot = self._mass.get(prefix, 0)
         if tot == 0:
             return (Fraction(1, self.b),) * self.b

@@ -21,18 +21,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from rnnsim import all_documents
+from rnnsim.errors import ConstructionError, NotALanguageModel
 from rnnsim.strings import by_prefix, nth_string, prefix_index
 
 
-class NotALanguageModel(ValueError):
-    """Conditionals that are not probability distributions (negative, or not summing to 1)."""
-
-
 # ----------------------------------------------------------------------------- helpers
-
-def is_exact_array(a: np.ndarray) -> bool:
-    return a.dtype == object
-
 
 def _to_exact_array(a) -> np.ndarray:
     a = np.asarray(a)
@@ -40,7 +33,7 @@ def _to_exact_array(a) -> np.ndarray:
     flat = out.reshape(-1)
     for i, v in enumerate(a.reshape(-1)):
         if isinstance(v, (float, np.floating)) and not math.isfinite(float(v)):
-            raise ValueError(f"non-finite probability {v!r} cannot be made exact")
+            raise ConstructionError(f"non-finite probability {v!r} cannot be made exact")
         flat[i] = Fraction(v) if not isinstance(v, (np.integer, np.floating)) else Fraction(v.item())
     return out
 
@@ -58,10 +51,10 @@ def _check_prefix(prefix, b: int, max_len: int, what: str) -> tuple[int, ...]:
     except TypeError:
         raise TypeError(f"{what}: prefix must be a sequence of tokens, got {prefix!r}") from None
     if len(pre) > max_len:
-        raise ValueError(f"{what}: prefix of length {len(pre)} is longer than {max_len} (N = {max_len + 1})")
+        raise ConstructionError(f"{what}: prefix of length {len(pre)} is longer than {max_len} (N = {max_len + 1})")
     for i, t in enumerate(pre):
         if not 0 <= t < b:
-            raise ValueError(f"{what}: token x_{i + 1} = {t} is outside Σ = {{0, …, {b - 1}}}")
+            raise ConstructionError(f"{what}: token x_{i + 1} = {t} is outside Σ = {{0, …, {b - 1}}}")
     return pre
 
 
@@ -72,7 +65,7 @@ def _sum_rows(a: np.ndarray) -> np.ndarray:
 def _validate_conditionals(levels, b: int, tol, what: str) -> None:
     for m, lev in enumerate(levels):
         if lev.shape != (b ** m, b):
-            raise ValueError(f"{what}: level {m} has shape {lev.shape}, expected {(b ** m, b)}")
+            raise ConstructionError(f"{what}: level {m} has shape {lev.shape}, expected {(b ** m, b)}")
         neg = np.argwhere(lev < 0) if lev.size else []
         if len(neg):
             P, s = (int(i) for i in neg[0])
@@ -93,10 +86,10 @@ class LM:
 
     def __init__(self, levels: Sequence, b: int, *, validate: bool = True, tol: float | None = None):
         if not (isinstance(b, int) and b >= 2):
-            raise ValueError(f"alphabet size b must be an integer ≥ 2, got {b!r}")
+            raise ConstructionError(f"alphabet size b must be an integer ≥ 2, got {b!r}")
         levels = [np.asarray(lv) for lv in levels]
         if not levels:
-            raise ValueError("an LM needs at least one level (N ≥ 1)")
+            raise ConstructionError("an LM needs at least one level (N ≥ 1)")
         exact = all(lv.dtype == object for lv in levels)
         self.levels = [(_to_exact_array(lv) if exact else _to_float_array(lv)) for lv in levels]
         self.b, self.N, self.exact = b, len(levels), exact
@@ -173,16 +166,10 @@ class LM:
     def to_float(self) -> "LM":
         return self if not self.exact else LM([_to_float_array(lv) for lv in self.levels], self.b, validate=False)
 
-    def to_exact(self) -> "LM":
-        """Exact copy; float entries become the exact binary rationals they denote."""
-        if self.exact:
-            return self
-        return LM([_to_exact_array(lv) for lv in self.levels], self.b, validate=False)
-
     def marginal(self, m: int) -> np.ndarray:
         """q(x_{≤m}) for every x ∈ Σ^m (vector of length b**m)."""
         if not 0 <= m <= self.N:
-            raise ValueError(f"marginal length {m} outside 0..{self.N}")
+            raise ConstructionError(f"marginal length {m} outside 0..{self.N}")
         v = np.ones(1, dtype=object if self.exact else np.float64)
         if self.exact:
             v[0] = Fraction(1)
@@ -197,7 +184,7 @@ class LM:
     def block_conditional(self, L: int, k: int) -> np.ndarray:
         """q(y | z) for every z ∈ Σ^L (rows) and y ∈ Σ^k (columns): shape (b**L, b**k)."""
         if L < 0 or k < 0 or L + k > self.N:
-            raise ValueError(f"block of length {k} after a prefix of length {L} exceeds N = {self.N}")
+            raise ConstructionError(f"block of length {k} after a prefix of length {L} exceeds N = {self.N}")
         b = self.b
         C = np.ones((b ** L, 1), dtype=object if self.exact else np.float64)
         if self.exact:
@@ -234,7 +221,7 @@ class Distribution:
         self.probs = _to_exact_array(a) if exact else _to_float_array(a)
         self.b, self.N, self.exact = b, N, exact
         if self.probs.shape != (b ** N,):
-            raise ValueError(f"Distribution: {self.probs.shape} probabilities given, expected ({b ** N},) = b^N")
+            raise ConstructionError(f"Distribution: {self.probs.shape} probabilities given, expected ({b ** N},) = b^N")
         if validate:
             if np.any(self.probs < 0):
                 i = int(np.argwhere(self.probs < 0)[0][0])
@@ -249,7 +236,7 @@ class Distribution:
     def marginal(self, m: int) -> np.ndarray:
         """p(x_{≤m}) for every x ∈ Σ^m (cached; treat ``probs`` as read-only)."""
         if not 0 <= m <= self.N:
-            raise ValueError(f"marginal length {m} outside 0..{self.N}")
+            raise ConstructionError(f"marginal length {m} outside 0..{self.N}")
         cache = self.__dict__.setdefault("_marginals", {})
         if m not in cache:
             cache[m] = _sum_rows(self.probs.reshape(self.b ** m, self.b ** (self.N - m)))
@@ -263,7 +250,7 @@ class Distribution:
         nxt = self.marginal(m + 1)[P * self.b:(P + 1) * self.b]
         tot = sum(nxt, Fraction(0)) if self.exact else float(np.sum(nxt))
         if tot == 0:
-            raise ValueError(f"Distribution: prefix {pre} has probability 0; its conditional is undefined")
+            raise ConstructionError(f"Distribution: prefix {pre} has probability 0; its conditional is undefined")
         return tuple(v / tot for v in nxt)
 
     def as_lm(self) -> LM:
@@ -316,7 +303,7 @@ def as_lm(q, b: int, N: int) -> LM:
     """LM table from an LM, a Distribution (its conditionals) or a callable ``q(prefix)``."""
     if isinstance(q, LM):
         if q.b != b or q.N < N:
-            raise ValueError(f"LM has b={q.b}, N={q.N}; need b={b}, N≥{N}")
+            raise ConstructionError(f"LM has b={q.b}, N={q.N}; need b={b}, N≥{N}")
         return q if q.N == N else LM(q.levels[:N], b, validate=False)
     if isinstance(q, Distribution):
         return q.as_lm()
@@ -332,5 +319,4 @@ def text_distribution(q, b: int | None = None, N: int | None = None) -> np.ndarr
     return q.text()
 
 
-__all__ = ["LM", "Distribution", "NotALanguageModel", "as_distribution", "as_lm", "text_distribution",
-           "is_exact_array"]
+__all__ = ["LM", "Distribution", "NotALanguageModel", "as_distribution", "as_lm", "text_distribution"]

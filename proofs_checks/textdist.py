@@ -45,19 +45,21 @@ from itertools import chain
 
 import numpy as np
 
+from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
+from rnnsim.roles import require_lm
 from rnnsim.strings import prefix_index
 
 from .lm import (  # noqa: F401 - the LM/Distribution API is part of this module's public API
     LM, Distribution, NotALanguageModel, _validate_conditionals, as_distribution, as_lm,
-    is_exact_array, text_distribution,
+    text_distribution,
 )
 
 __all__ = [
     "LM", "Distribution", "NotALanguageModel", "text_distribution", "as_distribution", "as_lm",
     "entropy", "next_token_loss", "kl", "neg_log_likelihood", "lemma5_exact", "lemma6_exact",
     "check_lemma5", "check_lemma6", "random_lm", "random_distribution", "lm_from_rnn",
-    "prefix_index", "is_exact_array",
+    "prefix_index",
 ]
 
 
@@ -117,12 +119,12 @@ def kl(p, q) -> float:
 
 def _common_denominator(p: Distribution, limit: int) -> int:
     if not p.exact:
-        raise ValueError("the exact forms of Lemmas 5 and 6 need an exact (Fraction) distribution p")
+        raise ConstructionError("the exact forms of Lemmas 5 and 6 need an exact (Fraction) distribution p")
     D = 1
     for v in p.probs:
         D = math.lcm(D, Fraction(v).denominator)
     if D > limit:
-        raise ValueError(f"p has common denominator {D} > {limit}: the exponentiated identity would be too large")
+        raise ConstructionError(f"p has common denominator {D} > {limit}: the exponentiated identity would be too large")
     return D
 
 
@@ -141,7 +143,7 @@ def lemma5_exact(p, q, *, limit: int = 10 ** 4) -> tuple[Fraction, Fraction]:
     returns (Π_{m,z} q(z_{m+1}|z_{≤m})^{D·p(z)}, Π_x q(x)^{D·p(x)}); equal iff Lemma 5 holds."""
     p, q = _pair(p, q)
     if not q.exact:
-        raise ValueError("lemma5_exact needs an exact LM q")
+        raise ConstructionError("lemma5_exact needs an exact LM q")
     D = _common_denominator(p, limit)
     left = _power_product((qz, int(pz * D)) for m in range(p.N)
                           for pz, qz in zip(p.marginal(m + 1), q.levels[m].reshape(-1)))
@@ -156,11 +158,11 @@ def lemma6_exact(p, q, *, limit: int = 10 ** 4) -> tuple[Fraction, Fraction]:
     Needs q > 0 wherever p > 0 (otherwise both sides are +∞)."""
     p, q = _pair(p, q)
     if not q.exact:
-        raise ValueError("lemma6_exact needs an exact LM q")
+        raise ConstructionError("lemma6_exact needs an exact LM q")
     D = _common_denominator(p, limit)
     qt = q.text()
     if any(px > 0 and qx == 0 for px, qx in zip(p.probs, qt)):
-        raise ValueError("q gives probability 0 to a document p can produce: both sides are +inf")
+        raise ConstructionError("q gives probability 0 to a document p can produce: both sides are +inf")
     exp_loss = 1 / _power_product((qz, int(pz * D)) for m in range(p.N)
                                   for pz, qz in zip(p.marginal(m + 1), q.levels[m].reshape(-1)))
     exp_h = 1 / _power_product((px, int(px * D)) for px in p.probs)
@@ -191,7 +193,7 @@ def random_lm(b: int, N: int, rng: np.random.Generator, *, exact: bool = False, 
     ``floor`` ≤ 1/b is a probability lower bound μ (Lemma 15, 16)."""
     floor_q = Fraction(floor) if exact else float(floor)
     if floor_q < 0 or b * floor_q > 1:
-        raise ValueError(f"floor must lie in [0, 1/b] = [0, {1 / b}], got {floor}")
+        raise ConstructionError(f"floor must lie in [0, 1/b] = [0, {1 / b}], got {floor}")
     levels = []
     for m in range(N):
         if exact:
@@ -236,11 +238,15 @@ def lm_from_rnn(rnn, N: int, arithmetic="exact", engine: str = "auto", *, tol: f
     q(σ|prefix) = output on prefix·σ. All b^N documents are run in one ``simulate_all`` batch.
     Raises NotALanguageModel (naming the prefix and the sum) when the recovered conditionals
     are negative or do not sum to 1 — exactly in ``exact`` mode, within ``tol`` otherwise
-    (default 1e-9 for float64; fixed-point formats need an explicit ``tol``)."""
+    (default 1e-9 for float64; fixed-point formats need an explicit ``tol``). A network
+    whose role is not an LM (e.g. a distinguisher) is refused with RoleError; a network
+    without a role is taken as it is."""
     import rnnsim
     from rnnsim.arith import Exact, Float64, parse_arithmetic
     from rnnsim.engines.base import raw_to_exact
 
+    if getattr(rnn, "role", None) is not None:   # a network that says what it is must be an LM
+        require_lm(rnn, "lm_from_rnn", what="the network")
     arith = parse_arithmetic(arithmetic)
     b = rnn.alphabet
     if isinstance(arith, Exact):
@@ -249,7 +255,7 @@ def lm_from_rnn(rnn, N: int, arithmetic="exact", engine: str = "auto", *, tol: f
     else:
         out = rnnsim.simulate_all(rnn, N, arith, engine)
         if tol is None and not isinstance(arith, Float64):
-            raise ValueError(f"lm_from_rnn in {arith} arithmetic: conditionals are rounded; pass tol=")
+            raise ConstructionError(f"lm_from_rnn in {arith} arithmetic: conditionals are rounded; pass tol=")
         tol_ = 1e-9 if tol is None else tol
     q = LM.from_outputs(out, b, validate=False)
     name = getattr(rnn, "name", None) or "rnn"

@@ -7,19 +7,24 @@ Public API (THEORY §6): :class:`RNN`, :class:`Builder`, the expression construc
 """
 
 from .arith import EXACT, FLOAT64, Exact, Fixed, Float64, parse_arithmetic
+from .claims import Bounds, Claims
 from .errors import (
+    ClaimError,
+    ConstructionError,
     FixedPointOverflow,
     FormatError,
     InputError,
     NetworkError,
     ReciprocalOfZero,
     RNNSimError,
+    RoleError,
     SimulationError,
     UnsupportedFormat,
 )
 from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU, affine, as_expr, const, prod, recip, relu
 from .builder import Builder
 from .network import RNN
+from .roles import DistinguisherRole, LMRole, Role
 from .simulate import Trace, all_documents, simulate, simulate_all, simulate_batch
 
 
@@ -44,7 +49,7 @@ __all__ = [
     "affine", "as_expr", "const", "prod", "recip", "relu",
     "simulate", "simulate_batch", "simulate_all", "all_documents", "Trace",
     "Exact", "Float64", "Fixed", "EXACT", "FLOAT64", "parse_arithmetic",
-    "save", "load",
+    "save", "load", "Role", "LMRole", "DistinguisherRole", "Claims", "Bounds",
     "RNNSimError", "NetworkError", "SimulationError", "ReciprocalOfZero", "FixedPointOverflow",
-    "InputError", "UnsupportedFormat", "FormatError",
+    "InputError", "UnsupportedFormat", "FormatError", "ConstructionError", "RoleError", "ClaimError",
 ]

@@ -7,16 +7,21 @@ freezes them into an :class:`rnnsim.RNN` (:meth:`Builder.build`, every problem r
 once). :meth:`Builder.embed` copies a whole network (or a subset of its nodes) under a
 prefix, ``prefix.name``, re-wiring its inputs to expressions of the new network; a name
 collision always raises — nothing is renamed silently — so every node of a composed
-network traces back to the part of the construction that made it.
+network traces back to the part of the construction that made it. Nodes declared Boolean
+(``node(..., boolean=True)`` or :meth:`Builder.boolean`) stay Boolean in every copy; the
+role (``Builder(..., role=…)``), the claims and the construction record are given to
+:meth:`Builder.build` (see :class:`rnnsim.RNN`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from .claims import Claims
 from .errors import NetworkError
 from .expr import Expr, Node, as_expr, exact
 from .network import RNN
+from .roles import Role
 from .validation import NAME
 
 
@@ -31,10 +36,11 @@ class Builder:
     >>> net = b.build()
     """
 
-    def __init__(self, name: str = "rnn", *, tau: int = 1, alphabet: int = 2):
+    def __init__(self, name: str = "rnn", *, tau: int = 1, alphabet: int = 2, role: Role | None = None):
         self.name = name
         self.tau = tau
         self.alphabet = alphabet
+        self.role = role
         self.input_encoding = "value"
         self._nodes: list[str] = []
         self._names: set[str] = set()
@@ -43,6 +49,7 @@ class Builder:
         self._init: dict[str, Any] = {}
         self._hidden: dict[str, None] = {}
         self._output: str | None = None
+        self._boolean: dict[str, None] = {}
         self.meta: dict[str, Any] = {}
 
     # ---- declaration ---------------------------------------------------------------------
@@ -84,12 +91,12 @@ class Builder:
     def node(self, name: str, init=0, update=None, *, hidden: bool = False, boolean: bool = False) -> Node:
         """Declare a node with an initial value (and optionally its transition now).
 
-        ``boolean=True`` declares that the node only ever holds 0 or 1 (recorded in
-        ``meta["boolean_nodes"]``, kept by :meth:`embed`); gating uses it to merge controls.
+        ``boolean=True`` declares that the node only ever holds 0 or 1 (``RNN.boolean_nodes``,
+        kept by :meth:`embed`); gating uses it to merge controls.
         """
         self._declare(name)
         if boolean:
-            self.meta.setdefault("boolean_nodes", []).append(name)
+            self._boolean[name] = None
         self._init[name] = exact(init, where=f"initial value of node {name!r}")
         if update is not None:
             self.update(name, update)
@@ -113,14 +120,18 @@ class Builder:
         except KeyError:
             raise NetworkError(f"node {name!r} has no transition yet") from None
 
-    def set_init(self, node, value) -> None:
-        name = _name(node)
-        if name not in self._names or name in self._inputs:
-            raise NetworkError(f"set_init: {name!r} is not a declared non-input node")
-        self._init[name] = exact(value, where=f"initial value of node {name!r}")
+    def boolean(self, *nodes) -> None:
+        """Declare declared non-input nodes Boolean (they only ever hold 0 or 1)."""
+        for n in nodes:
+            name = _name(n)
+            if name not in self._names or name in self._inputs:
+                raise NetworkError(f"boolean: {name!r} is not a declared non-input node of {self.name!r}")
+            self._boolean[name] = None
 
-    def init_of(self, node):
-        return self._init[_name(node)]
+    @property
+    def boolean_nodes(self) -> tuple[str, ...]:
+        """The nodes declared Boolean so far (declaration order)."""
+        return tuple(self._boolean)
 
     def output(self, node) -> None:
         self._output = _name(node)
@@ -133,17 +144,6 @@ class Builder:
                 self.hidden(*items)
             else:
                 self._hidden[_name(n)] = None
-
-    def has(self, name: str) -> bool:
-        return name in self._names
-
-    @property
-    def node_names(self) -> tuple[str, ...]:
-        return tuple(self._nodes)
-
-    @property
-    def hidden_names(self) -> tuple[str, ...]:
-        return tuple(self._hidden)
 
     # ---- composition ---------------------------------------------------------------------
     def embed(
@@ -207,14 +207,16 @@ class Builder:
                 if h in copied_set:
                     self._hidden[f"{prefix}.{h}"] = None
         # nodes declared 0/1-valued stay so in a copy (gating merges controls through them)
-        bools = [f"{prefix}.{n}" for n in rnn.meta.get("boolean_nodes", ()) if n in copied_set]
-        if bools:
-            known = self.meta.setdefault("boolean_nodes", [])
-            known.extend(n for n in bools if n not in known)
+        for n in rnn.boolean_nodes:
+            if n in copied_set:
+                self._boolean[f"{prefix}.{n}"] = None
         return mapping
 
-    def build(self, meta: Mapping[str, Any] | None = None) -> RNN:
-        """Validate (reporting every problem at once) and freeze."""
+    def build(self, meta: Mapping[str, Any] | None = None, *, claims: Claims | None = None,
+              construction: Mapping[str, Any] | None = None) -> RNN:
+        """Validate (reporting every problem at once) and freeze. ``claims``: the exact
+        counts the construction claims (checked against the network, ClaimError if they
+        fail); ``construction``: its record (JSON data, see :class:`rnnsim.RNN`)."""
         import copy
 
         m = copy.deepcopy(self.meta)
@@ -223,7 +225,8 @@ class Builder:
         return RNN(
             nodes=self._nodes, inputs=self._inputs, output=self._output, hidden=list(self._hidden),
             tau=self.tau, transitions=self._tr, init=self._init, alphabet=self.alphabet,
-            input_encoding=self.input_encoding, name=self.name, meta=m,
+            input_encoding=self.input_encoding, name=self.name, meta=m, role=self.role,
+            boolean_nodes=list(self._boolean), claims=claims, construction=construction,
         )
 
 

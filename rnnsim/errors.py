@@ -50,3 +50,28 @@ class UnsupportedFormat(RNNSimError, ValueError):
 
 class FormatError(RNNSimError, ValueError):
     """A saved network file is malformed, truncated or of an unknown version."""
+
+
+class ConstructionError(RNNSimError, ValueError):
+    """A construction or a check was given something it cannot work with: a parameter out
+    of range, a network of the wrong role, a table that is not what it should be. The
+    message names the argument and says how to fix the call."""
+
+
+class RoleError(ConstructionError):
+    """A network's role does not fit where it is used: a language model passed as a
+    distinguisher (or the reverse), a distinguisher whose window is not k, networks over
+    different alphabets, or a network without a role where one is needed."""
+
+
+class ClaimError(ConstructionError, NetworkError):
+    """A construction's claimed size, hidden size, τ or depth differs from the network it
+    built, or exceeds its bound: the closed form (or the construction) is wrong."""
+
+
+class NotALanguageModel(ConstructionError):
+    """Conditionals that are not probability distributions (negative, or not summing to 1)."""
+
+
+class NotADistinguisher(ConstructionError):
+    """A distinguisher value outside {0, 1}, or a window that does not fit in the document."""

@@ -7,7 +7,10 @@ checked by :func:`check_structural` (``RNN`` also enforces it when it is built).
 Condition (b) is semantic and is tested by :func:`transplant_test`: run a document to time
 mτ, overwrite every node outside H ∪ I with arbitrary values, continue, and compare the
 outputs at every later multiple of τ with the untouched run. Any difference (or a run-time
-error that the untouched run did not have) disproves (b) for that H.
+error that the untouched run did not have) disproves (b) for that H. A node declared
+Boolean (``RNN.boolean_nodes``) is overwritten with 0 or 1 only: the declaration says it
+never holds anything else, and gated constructions rely on it (a control merged into
+AND(c, run) = ReLU(c + run − 1) is 0 when run = 0 only if c ≤ 1; THEORY §2.2).
 """
 
 from __future__ import annotations
@@ -141,6 +144,7 @@ def transplant_test(
     notes = [f"structural (THEORY §2.5(a)): {p}" for p in problems]
     keep = set(hset) | set(rnn.inputs)
     over_idx = [i for i, n in enumerate(rnn.nodes) if n not in keep]
+    boolean = {rnn.index(n) for n in getattr(rnn, "boolean_nodes", ())}
     overwritten = tuple(rnn.nodes[i] for i in over_idx)
     ex = get_engine("reference").compile(rnn.program, arith)
     rng = random.Random(seed)
@@ -165,7 +169,7 @@ def transplant_test(
                 st = ex.take(snapshots[m], [0])
                 values = ex.node_values(st, 0)
                 for i in over_idx:
-                    values[i] = _garbage(rng, arith)
+                    values[i] = _garbage(rng, arith, i in boolean)
                 ex.set_node_values(st, 0, values)
                 found, failed = None, False
                 for m2 in range(m, N):
@@ -199,9 +203,12 @@ def transplant_test(
     return report
 
 
-def _garbage(rng: random.Random, arith):
+def _garbage(rng: random.Random, arith, boolean: bool = False):
     """An arbitrary value a node could hold: a random rational (on the grid and in range
-    for fixed formats, a float for float64)."""
+    for fixed formats, a float for float64); 0 or 1 for a node declared Boolean."""
+    if boolean:
+        v = Fraction(rng.randint(0, 1))
+        return float(v) if isinstance(arith, Float64) else v
     if isinstance(arith, Fixed):
         lim = arith.limit * arith.scale - 1
         return Fraction(rng.randint(-lim, lim), arith.scale)

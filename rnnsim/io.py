@@ -8,7 +8,13 @@ File format (JSON, ``"format": "rnnsim-network"``, ``"version": 1``)::
      "hidden": [names],
      "nodes": [[name, init, expr_index], …],        # every non-input node, in order
      "exprs": [op, …],                              # shared expression DAG, children first
-     "meta": {…}}
+     "meta": {…},
+     "role": {"kind": "lm", "alphabet": b} | {"kind": "distinguisher", "window": k, "alphabet": b},
+     "boolean_nodes": [names], "claims": {…}, "construction": {"kind": …, …}}   # optional
+
+The last four fields (:class:`rnnsim.RNN`'s typed fields) are written only when set and are
+optional on load: a file written before they existed loads with no role, no claims and no
+construction record, and its Boolean nodes are read from the old ``meta["boolean_nodes"]``.
 
 Numbers are exact: an int is a JSON integer, a rational is the string ``"p/q"``. Each op
 is a list: ``["node", name]``, ``["const", c]``, ``["affine", [[i, w], …], c]``,
@@ -35,7 +41,9 @@ from typing import Any
 
 from .errors import FormatError, NetworkError
 from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU
+from .claims import Claims
 from .network import RNN
+from .roles import Role
 
 FORMAT = "rnnsim-network"
 VERSION = 1
@@ -225,6 +233,11 @@ def to_dict(rnn: RNN) -> dict:
                   for n in rnn.nodes if n not in rnn.inputs],
         "exprs": ops,
         "meta": _meta_out(dict(rnn.meta), "meta"),
+        **({"role": rnn.role.to_json()} if rnn.role is not None else {}),
+        **({"boolean_nodes": list(rnn.boolean_nodes)} if rnn.boolean_nodes else {}),
+        **({"claims": rnn.claims.to_json()} if rnn.claims is not None else {}),
+        **({"construction": _meta_out(dict(rnn.construction), "construction")}
+           if rnn.construction is not None else {}),
     }
 
 
@@ -233,11 +246,13 @@ def dumps(rnn: RNN, *, indent: int | None = None) -> str:
     if indent is None:
         return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
     # one expression / node per line: readable and diff-friendly
-    head = {k: v for k, v in d.items() if k not in ("nodes", "exprs", "meta")}
+    head = {k: v for k, v in d.items() if k not in ("nodes", "exprs", "meta", "construction")}
     parts = [json.dumps(head, ensure_ascii=False)[:-1]]
     for key in ("nodes", "exprs"):
         rows = ",\n  ".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in d[key])
         parts.append(f',\n "{key}": [\n  {rows}\n ]')
+    if "construction" in d:
+        parts.append(f',\n "construction": {json.dumps(d["construction"], ensure_ascii=False)}')
     parts.append(f',\n "meta": {json.dumps(d["meta"], ensure_ascii=False)}\n}}\n')
     return "".join(parts)
 
@@ -382,15 +397,40 @@ def from_dict(d: Any, *, source: str = "network") -> RNN:
     except FormatError as err:
         raise FormatError(f"{source}: {err}") from None
     extra = set(d) - {"format", "version", "name", "tau", "alphabet", "input_encoding", "inputs",
-                      "output", "hidden", "nodes", "exprs", "meta"}
+                      "output", "hidden", "nodes", "exprs", "meta", *_TYPED}
     if extra:
         raise FormatError(f"{source}: unknown field(s) {', '.join(sorted(map(repr, extra)))}")
+    typed = _typed_in(d, meta, source)
     try:
         return RNN(nodes=nodes, inputs=inputs, output=output, hidden=hidden, tau=tau,
                    transitions=transitions, init=init, alphabet=alphabet, input_encoding=enc,
-                   name=name, meta=meta)
+                   name=name, meta=meta, **typed)
     except NetworkError as err:
         raise FormatError(f"{source} describes an invalid network: {err}") from None
+
+
+_TYPED = ("role", "boolean_nodes", "claims", "construction")
+
+
+def _typed_in(d: dict, meta: dict, source: str) -> dict:
+    """The optional typed fields (module docstring); old files: Boolean nodes from meta."""
+    out: dict[str, Any] = {}
+    for key, parse in (("role", Role.from_json), ("claims", Claims.from_json)):
+        if key in d:
+            try:
+                out[key] = parse(d[key])
+            except ValueError as e:
+                raise FormatError(f"{source}: field {key!r}: {e}") from None
+    if "construction" in d:
+        try:
+            out["construction"] = _meta_in(_get(d, "construction", dict, source))
+        except FormatError as err:
+            raise FormatError(f"{source}: field 'construction': {err}") from None
+    if "boolean_nodes" in d:
+        out["boolean_nodes"] = _str_list(d, "boolean_nodes", source)
+    elif isinstance(meta.get("boolean_nodes"), list):   # written before the field existed
+        out["boolean_nodes"] = meta.pop("boolean_nodes")
+    return out
 
 
 def _pairs(pairs):

@@ -11,6 +11,16 @@ name collision always raises — nothing is renamed silently (:mod:`rnnsim.build
 problem is reported at once (unknown nodes, transitions on inputs, a hidden set that reads
 outside H ∪ I, τ ≤ 0, a dangling output, …). Its flat lowering for the engines is
 :attr:`RNN.program`.
+
+Besides the graph, an RNN carries typed facts that change how it may be used, all saved
+by :mod:`rnnsim.io`: its ``role`` (:mod:`rnnsim.roles`: a language model over Σ, or a
+distinguisher with window k; None when nobody said), the nodes declared Boolean
+(``boolean_nodes``: they only ever hold 0 or 1; gating merges controls through them and
+the range analysis uses them), the ``claims`` of the construction that built it
+(:mod:`rnnsim.claims`: exact size, hidden size, τ, depth and their bounds, checked against
+the network here) and the ``construction`` record (JSON data the builder left, read by
+``constructions.records``; the core never interprets it). ``meta`` is free-form and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +29,11 @@ import fnmatch
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
-from .errors import NetworkError
+from .claims import Claims
+from .errors import ClaimError, NetworkError
 from .expr import Expr
 from .registry import realizes
+from .roles import Role
 from .validation import network_problems
 
 
@@ -32,13 +44,18 @@ class RNN:
     Attributes: ``name``, ``nodes`` (all node names, inputs first), ``inputs``, ``output``,
     ``hidden`` (tuple, declaration order), ``tau``, ``alphabet`` (b), ``input_encoding``
     ("value": one input node holding the token; "onehot": b input nodes),
-    ``transitions`` and ``init`` (read-only mappings), ``meta`` (free-form JSON-able data
-    such as the claims of the builder that made it).
+    ``transitions`` and ``init`` (read-only mappings), ``role`` (:class:`rnnsim.LMRole`,
+    :class:`rnnsim.DistinguisherRole` or None), ``boolean_nodes`` (tuple: nodes declared
+    0/1-valued), ``claims`` (:class:`rnnsim.Claims` or None; checked against the network on
+    construction, :class:`~rnnsim.errors.ClaimError` when they fail), ``construction``
+    (read-only JSON-able mapping or None: the record of the construction that built it),
+    ``meta`` (free-form JSON-able data that changes no behaviour).
     """
 
     __slots__ = (
         "name", "nodes", "inputs", "output", "hidden", "tau", "alphabet", "input_encoding",
-        "transitions", "init", "meta", "_program", "_depth", "_index",
+        "transitions", "init", "role", "boolean_nodes", "claims", "construction", "meta",
+        "_program", "_depth", "_index",
     )
 
     def __init__(
@@ -55,13 +72,19 @@ class RNN:
         input_encoding: str = "value",
         name: str = "rnn",
         meta: Mapping[str, Any] | None = None,
+        role: Role | None = None,
+        boolean_nodes: Iterable[str] = (),
+        claims: Claims | None = None,
+        construction: Mapping[str, Any] | None = None,
     ):
         nodes = tuple(nodes)
         inputs = tuple(inputs)
         hidden = tuple(hidden)
+        boolean_nodes = tuple(boolean_nodes)
         problems, clean_tr, clean_init = network_problems(
             nodes=nodes, inputs=inputs, output=output, hidden=hidden, tau=tau, transitions=transitions,
-            init=init, alphabet=alphabet, input_encoding=input_encoding)
+            init=init, alphabet=alphabet, input_encoding=input_encoding, role=role,
+            boolean_nodes=boolean_nodes, claims=claims, construction=construction)
         if problems:
             raise NetworkError(
                 f"network {name!r} is invalid ({len(problems)} problem{'s' * (len(problems) > 1)}):\n  "
@@ -81,10 +104,21 @@ class RNN:
         self.input_encoding = input_encoding
         self.transitions = MappingProxyType(clean_tr)
         self.init = MappingProxyType(clean_init)
+        self.role = role
+        self.boolean_nodes = boolean_nodes
+        self.claims = claims
+        self.construction = None if construction is None else MappingProxyType(dict(construction))
         self.meta = MappingProxyType(dict(meta or {}))
         self._program = None
         self._depth = None
         self._index = None
+        if claims is not None:
+            wrong = claims.mismatches(self)
+            if wrong:
+                raise ClaimError(
+                    f"network {name!r}: the claims of its construction do not hold ({'; '.join(wrong)}); "
+                    "the closed form or the construction is wrong (a bug to report), or the network "
+                    "was changed after it was built (build it again, or pass claims=None)", wrong)
 
     def __setattr__(self, key, value):
         if key.startswith("_") or not hasattr(self, "_index"):
@@ -172,15 +206,25 @@ class RNN:
         return g
 
     def replace(self, **changes) -> "RNN":
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again). Changing the graph (nodes,
+        inputs, output, hidden set, τ, transitions, initial values, alphabet or encoding)
+        drops the construction's ``claims`` and ``construction`` record unless they are
+        given too: the changed network is no longer what the construction built."""
         fields = dict(
             nodes=self.nodes, inputs=self.inputs, output=self.output, hidden=self.hidden,
             tau=self.tau, transitions=dict(self.transitions), init=dict(self.init),
             alphabet=self.alphabet, input_encoding=self.input_encoding, name=self.name,
-            meta=dict(self.meta),
+            meta=dict(self.meta), role=self.role, boolean_nodes=self.boolean_nodes,
+            claims=self.claims, construction=self.construction,
         )
+        if set(changes) & _GRAPH_FIELDS:
+            fields.update(claims=None, construction=None)
         fields.update(changes)
         return RNN(**fields)
+
+    def with_role(self, role: Role | None) -> "RNN":
+        """A copy whose role is ``role`` (e.g. ``net.with_role(rnnsim.LMRole(2))``)."""
+        return self.replace(role=role)
 
     def __repr__(self):
         return (
@@ -191,6 +235,8 @@ class RNN:
     def describe(self) -> str:
         """Every node with its initial value and transition, one per line."""
         lines = [repr(self)]
+        if self.role is not None:
+            lines.append(f"  role: {self.role}")
         hidden = set(self.hidden)
         for n in self.nodes:
             if n in self.inputs:
@@ -202,13 +248,8 @@ class RNN:
         return "\n".join(lines)
 
 
-def __getattr__(name):
-    # ``rnnsim.network.Builder`` keeps working; the builder's home is :mod:`rnnsim.builder`
-    if name == "Builder":
-        from .builder import Builder
-
-        return Builder
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_GRAPH_FIELDS = frozenset({"nodes", "inputs", "output", "hidden", "tau", "transitions", "init",
+                           "alphabet", "input_encoding"})
 
 
-__all__ = ["RNN", "Builder"]
+__all__ = ["RNN"]

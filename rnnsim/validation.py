@@ -18,8 +18,10 @@ import re
 from collections import Counter
 from typing import Any, Callable, Iterable, Mapping
 
+from .claims import Claims
 from .errors import NetworkError
 from .expr import Expr, as_expr, exact
+from .roles import Role
 
 NAME = re.compile(r"^[^\s]+$")
 
@@ -53,7 +55,8 @@ def hidden_set_problems(hidden: Iterable[str], nodes: Iterable[str], inputs: Ite
 
 def network_problems(*, nodes: tuple, inputs: tuple, output: str | None, hidden: tuple, tau,
                      transitions: Mapping[str, Any], init: Mapping[str, Any], alphabet,
-                     input_encoding: str) -> tuple[list[str], dict[str, Expr], dict[str, Any]]:
+                     input_encoding: str, role=None, boolean_nodes: tuple = (), claims=None,
+                     construction=None) -> tuple[list[str], dict[str, Expr], dict[str, Any]]:
     """(every problem, the transitions as expressions, the exact initial values)."""
     problems: list[str] = []
     counts = Counter(nodes)
@@ -126,7 +129,39 @@ def network_problems(*, nodes: tuple, inputs: tuple, output: str | None, hidden:
     problems += hidden_set_problems(
         hidden, nodes, inputs, lambda h: clean_tr[h].nodes() if h in clean_tr else None,
         advice="; add them to the hidden set or change the transition")
+    problems += typed_field_problems(role=role, boolean_nodes=boolean_nodes, claims=claims,
+                                     construction=construction, nodes=node_set, inputs=input_set,
+                                     init=clean_init, alphabet=alphabet)
     return problems, clean_tr, clean_init
+
+
+def typed_field_problems(*, role, boolean_nodes: tuple, claims, construction, nodes: set, inputs: set,
+                         init: Mapping[str, Any], alphabet) -> list[str]:
+    """Problems of the typed fields (role, Boolean nodes, claims, construction record)."""
+    problems: list[str] = []
+    if role is not None:
+        if not isinstance(role, Role):
+            problems.append(f"role must be an rnnsim.LMRole, rnnsim.DistinguisherRole or None, got {role!r}")
+        elif isinstance(alphabet, int):
+            problems += role.problems(alphabet)
+    for n in boolean_nodes:
+        if n not in nodes:
+            problems.append(f"Boolean node {n!r} is not a node")
+        elif n in inputs:
+            problems.append(f"Boolean node {n!r} is an input node; only computed nodes are declared Boolean")
+        elif n in init and init[n] not in (0, 1):
+            problems.append(f"Boolean node {n!r} has initial value {init[n]}; a Boolean node holds 0 or 1")
+    if len(set(boolean_nodes)) != len(boolean_nodes):
+        problems.append("the Boolean node list names a node twice")
+    if claims is not None:
+        if not isinstance(claims, Claims):
+            problems.append(f"claims must be an rnnsim.Claims or None, got {type(claims).__name__}")
+        else:
+            problems += claims.problems()
+    if construction is not None and not (isinstance(construction, Mapping)
+                                         and isinstance(construction.get("kind"), str)):
+        problems.append(f"the construction record must be a mapping with a string 'kind', got {construction!r}")
+    return problems
 
 
 __all__ = ["network_problems", "hidden_set_problems", "NAME"]

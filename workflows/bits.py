@@ -57,7 +57,7 @@ def check_loss(rnn, fmt: Fixed, N: int, delta, *, p=None, engine: str = "auto",
         lm_from_rnn(rnn, N, "float64", engine)
     mu = min(min(lv.reshape(-1)) for lv in exact_lm.levels)
     if not mu > 2 * Fraction(delta):
-        raise ValueError(f"check_loss needs μ = {mu} > 2δ = {2 * Fraction(delta)}")
+        raise ConstructionError(f"check_loss needs μ = {mu} > 2δ = {2 * Fraction(delta)}")
     out = rnnsim.simulate_all(rnn, N, Fixed(fmt.int_bits, fmt.frac_bits), engine)
     b = rnn.alphabet
     q_tilde = LM.from_outputs(out, b, validate=False)

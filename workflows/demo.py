@@ -47,7 +47,7 @@ from proofs_checks import boost as pboost
 from proofs_checks.advantage import advantage
 from proofs_checks.bounds import lemma16
 from proofs_checks.textdist import LM, entropy, kl, next_token_loss
-from rnnsim import all_documents
+from rnnsim import ConstructionError, all_documents
 from rnnsim.engines import available_engines, select_engine
 from rnnsim.strings import all_strings
 
@@ -116,9 +116,9 @@ def default_problem(N: int = 10, k: int = 3, *, seed: int | None = None, motif=N
     length 3 (not all zeros) and a noise level ε ∈ {0, 1/20, 1/10} mixing the emissions
     with the uniform distribution; without it μ = 111 and ε = 0."""
     if not (isinstance(k, int) and 1 <= k <= 4):
-        raise ValueError(f"window k must be 1 … 4 for the demo, got {k!r}")
+        raise ConstructionError(f"window k must be 1 … 4 for the demo, got {k!r}")
     if not (isinstance(N, int) and k <= N <= 14):
-        raise ValueError(f"document length N must be an integer with k ≤ N ≤ 14, got {N!r}")
+        raise ConstructionError(f"document length N must be an integer with k ≤ N ≤ 14, got {N!r}")
     noise = Fraction(0)
     if motif is None:
         if seed is None:
@@ -137,7 +137,7 @@ def default_problem(N: int = 10, k: int = 3, *, seed: int | None = None, motif=N
     lm_net = models.markov_lm(1, table)
     patterns = best_patterns(p, q, k)
     if not patterns:
-        raise ValueError(f"q equals p on every window of length {k}: nothing to boost (motif {motif})")
+        raise ConstructionError(f"q equals p on every window of length {k}: nothing to boost (motif {motif})")
     d = models.pattern_d(k, patterns)
     dist_net = models.pattern_distinguisher(k, patterns)
     return Problem(N, k, motif, noise, pfa, p, table, q, lm_net, patterns, d, dist_net)
@@ -253,34 +253,25 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
 
 
 def _network_rows(res: Result, pr: Problem, net) -> None:
-    """Size, hidden size, τ and depth of R' against the builder's claims and THEORY §4.6 bounds."""
+    """Size, hidden size, τ and depth of R' against the builder's claims and THEORY §4.6 bounds
+    (``net.claims``: the construction's closed forms and bounds, typed)."""
     R, D, k = pr.lm_net, pr.dist_net, pr.k
-    meta = dict(net.meta)
-    bounds = meta.get("bounds", {}) if isinstance(meta.get("bounds"), dict) else {}
     tau_max = max(R.tau, D.tau)
-    spec_tau = (2 ** k + 1) * k * (tau_max + 1)
-    rows = [
-        ("size |R'|", "size", net.size, meta.get("claimed_size"), bounds.get("size"),
-         f"|R| + 2|H_R| + |D| + 2|H_D| + c·k + c0 = {R.size + 2 * R.hidden_size + D.size + 2 * D.hidden_size} + c·k + c0"),
-        ("hidden size |H_R'|", "hidden_size", net.hidden_size, meta.get("claimed_hidden_size"), bounds.get("hidden_size"),
-         f"|H_R| + |H_D| + c·k + c0 = {R.hidden_size + D.hidden_size} + c·k + c0"),
-        ("RNN-time τ'", "tau", net.tau, meta.get("claimed_tau"), bounds.get("tau"),
-         f"(2^k+1)·k·(max(τ_R, τ_D)+1) + c = {spec_tau} + c"),
-        ("depth", "depth", net.depth, meta.get("claimed_depth"), bounds.get("depth"),
-         f"max(depth R, depth D) + c = {max(R.depth, D.depth)} + c"),
-    ]
-    for name, key, val, claim, bound, spec in rows:
-        parts = []
-        ok = True
-        if claim is not None:
-            parts.append(f"claimed {claim}")
-            ok = ok and val == claim
-        if isinstance(bound, (int, float)):
-            parts.append(f"bound {bound}")
-            ok = ok and val <= bound
-        parts.append(f"THEORY: {spec}")
-        res.add(name, val, "; ".join(parts), ok if (claim is not None or isinstance(bound, (int, float))) else None)
-        res.numbers[key] = {"value": val, "claimed": claim, "bound": bound}
+    spec = {
+        "size": f"|R| + 2|H_R| + |D| + 2|H_D| + c·k + c0 = {R.size + 2 * R.hidden_size + D.size + 2 * D.hidden_size} + c·k + c0",
+        "hidden_size": f"|H_R| + |H_D| + c·k + c0 = {R.hidden_size + D.hidden_size} + c·k + c0",
+        "tau": f"(2^k+1)·k·(max(τ_R, τ_D)+1) + c = {(2 ** k + 1) * k * (tau_max + 1)} + c",
+        "depth": f"max(depth R, depth D) + c = {max(R.depth, D.depth)} + c",
+    }
+    names = {"size": "size |R'|", "hidden_size": "hidden size |H_R'|", "tau": "RNN-time τ'", "depth": "depth"}
+    if net.claims is None:
+        raise ConstructionError(f"demo: the boosted network {net.name!r} states no claims; build it with "
+                                "constructions.boosting.boost")
+    for row in net.claims.compare(net):
+        parts = [f"claimed {row.claimed}"] + ([f"bound {row.bound}"] if row.bound is not None else [])
+        parts.append(f"THEORY: {spec[row.quantity]}")
+        res.add(names[row.quantity], row.built, "; ".join(parts), row.ok)
+        res.numbers[row.quantity] = {"value": row.built, "claimed": row.claimed, "bound": row.bound}
     res.numbers["base"] = {"lm": {"size": R.size, "hidden": R.hidden_size, "tau": R.tau, "depth": R.depth},
                            "dist": {"size": D.size, "hidden": D.hidden_size, "tau": D.tau, "depth": D.depth}}
 

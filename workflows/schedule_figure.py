@@ -10,8 +10,8 @@ enumeration (THEORY §4.4) marked, and the output times t(i, n, m) on a separate
 recorded decisions are data, not closed forms, so the figure shows what the network does.
 
 Groups (a node set with its controls) are found from the node names:
-* networks built on the enumeration skeleton (:mod:`constructions.enumeration`; meta
-  ``schedule``): for every period τ of the skeleton, H1 (RUN ``ctl.t{τ}.run1`` / HOLD
+* networks built on the enumeration skeleton (:mod:`constructions.enumeration`; their
+  record has a schedule, :func:`constructions.records.schedule_or_none`): for every period τ of the skeleton, H1 (RUN ``ctl.t{τ}.run1`` / HOLD
   ``ctl.t{τ}.hold1``), H2 (LOAD ``ctl.load2`` / RUN ``ctl.t{τ}.run`` / HOLD ``ctl.t{τ}.hold2``),
   O (RUN ``ctl.t{τ}.run`` / HOLD ``ctl.t{τ}.hold``) and the input storage X (write
   ``ctl.wr`` / keep ``ctl.nwr``);
@@ -37,7 +37,9 @@ import numpy as np
 
 import rnnsim
 from constructions import enumeration, models
-from constructions.schedule import output_times, schedule_table
+from constructions.records import schedule_or_none
+from constructions.schedule import Schedule, output_times, schedule_table
+from rnnsim import ConstructionError
 
 ACTIONS = ("LOAD", "RUN", "HOLD")
 COLORS = {"LOAD": "#d62728", "RUN": "#2ca02c", "HOLD": "#d9d9d9"}
@@ -66,12 +68,8 @@ class Recorded:
     t0: int
     actions: np.ndarray
     tau: int
-    meta: dict = field(default_factory=dict)
+    schedule: Schedule | None = None                     # the enumeration's schedule, if any
     outputs: list[int] = field(default_factory=list)    # output times t(i, n, m) in range
-
-    @property
-    def times(self) -> range:
-        return range(self.t0, self.t0 + self.actions.shape[1])
 
     def row(self, group: str) -> str:
         """The group's actions as a string of L/R/H (handy in tests and terminals)."""
@@ -110,10 +108,10 @@ def gated_groups(rnn) -> list[Group]:
 
 
 def find_groups(rnn) -> list[Group]:
-    groups = skeleton_groups(rnn) if "schedule" in rnn.meta else []
+    groups = skeleton_groups(rnn) if schedule_or_none(rnn) is not None else []
     groups = groups or gated_groups(rnn)
     if not groups:
-        raise ValueError(
+        raise ConstructionError(
             f"network {rnn.name!r} has no LOAD/RUN/HOLD control nodes (neither the enumeration "
             "skeleton's ctl.t<τ>.run/... nor P.load/P.run/P.hold triples)")
     return groups
@@ -130,11 +128,11 @@ def record(rnn, tokens, groups: list[Group] | None = None, *, loops: tuple[int, 
     ctl = sorted({c for g in groups for c in g.controls()})
     missing = [c for c in ctl if c not in set(rnn.nodes)]
     if missing:
-        raise ValueError(f"control node(s) {missing} are not nodes of {rnn.name!r}")
+        raise ConstructionError(f"control node(s) {missing} are not nodes of {rnn.name!r}")
     N = len(tokens)
     first, last = (1, N) if loops is None else loops
     if not 1 <= first <= last <= N:
-        raise ValueError(f"input loops {first}..{last} must lie in 1..{N} (the document length)")
+        raise ConstructionError(f"input loops {first}..{last} must lie in 1..{N} (the document length)")
     t0, t1 = (first - 1) * rnn.tau, last * rnn.tau
     tr = rnnsim.simulate(rnn, list(tokens)[:last], "exact", engine="reference", record="all",
                          nodes=ctl)
@@ -144,13 +142,13 @@ def record(rnn, tokens, groups: list[Group] | None = None, *, loops: tuple[int, 
         for t in range(t0, t1):
             v = [vals[c][t] if c is not None else 0 for c in (g.load, g.run, g.hold)]
             if sorted(v) != [0, 0, 1]:
-                raise ValueError(
+                raise ConstructionError(
                     f"group {g.name!r} at time {t}: controls (load, run, hold) = "
                     f"({', '.join(str(x) for x in v)}) of nodes {g.load}, {g.run}, {g.hold} are not one-hot")
             acts[gi, t - t0] = v.index(1)
-    rec = Recorded(rnn.name, [g.name for g in groups], t0, acts, rnn.tau, dict(rnn.meta.get("schedule", {})))
-    if rec.meta:
-        rec.outputs = [t for t in output_times(rec.meta, last) if t0 <= t <= t1]
+    rec = Recorded(rnn.name, [g.name for g in groups], t0, acts, rnn.tau, schedule_or_none(rnn))
+    if rec.schedule is not None:
+        rec.outputs = [t for t in output_times(rec.schedule, last) if t0 <= t <= t1]
     return rec
 
 
@@ -183,8 +181,8 @@ def plot(rec: Recorded, path, *, title: str | None = None, dpi: int = 150) -> st
         ax.scatter(np.array(rec.outputs), np.full(len(rec.outputs), G + 0.5), marker="v", s=18,
                    color="#1f77b4", zorder=3, clip_on=False)
         labels.append("output t(i,n,m)")
-    s = rec.meta
-    P, k = s.get("P"), s.get("k")
+    s = rec.schedule
+    P, k = (s.P, s.k) if s is not None else (None, None)
     tau = rec.tau
     for t in range(x0, x0 + T + 1):
         if t % tau == 0:
@@ -214,8 +212,8 @@ def plot(rec: Recorded, path, *, title: str | None = None, dpi: int = 150) -> st
               bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     if title is None:
         title = f"LOAD / RUN / HOLD schedule of {rec.name}"
-        if s:
-            title += f"  (k={s['k']}, pace T={s['T']}, r={s['r']}, slot P={s['P']}, τ_S={s['tau_S']})"
+        if s is not None:
+            title += f"  (k={s.k}, pace T={s.T}, r={s.r}, slot P={s.P}, τ_S={s.tau_S})"
     ax.set_title(title, fontsize=10, pad=16 if P else 6)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
@@ -228,7 +226,7 @@ def plot(rec: Recorded, path, *, title: str | None = None, dpi: int = 150) -> st
 def _build(args):
     if args.net:
         net = rnnsim.load(args.net)
-        if "schedule" in net.meta or not args.enumerate:
+        if schedule_or_none(net) is not None or not args.enumerate:
             return net
         R = net
     elif args.model == "markov":
@@ -264,19 +262,19 @@ def main(argv=None) -> int:
         net = _build(args)
     except (ValueError, ZeroDivisionError) as e:
         p.error(str(e))
-    N = args.N if not net.meta.get("schedule", {}).get("N") else net.meta["schedule"]["N"]
-    meta = dict(net.meta.get("schedule", {}))
-    rows = schedule_table(meta, N) if meta else []
+    sched = schedule_or_none(net)
+    N = sched.N if sched is not None and sched.N else args.N
+    rows = schedule_table(sched, N) if sched is not None else []
     if args.json:
-        print(json.dumps({"network": net.name, "tau": net.tau, "schedule": meta, "outputs": rows}))
+        print(json.dumps({"network": net.name, "tau": net.tau, "schedule": _as_json(sched), "outputs": rows}))
     else:
         print(f"{net!r}")
-        if meta:
-            print(f"k={meta['k']}  pace T={meta['T']}  r={meta['r']}  N={meta['N']}  slot P={meta['P']}  "
-                  f"τ_S={meta['tau_S']} = (2^k+1)·k·P")
+        if sched is not None:
+            print(f"k={sched.k}  pace T={sched.T}  r={sched.r}  N={sched.N}  slot P={sched.P}  "
+                  f"τ_S={sched.tau_S} = (2^k+1)·k·P")
             print(" i  j  ℓ  n     t(i, n, m) for m = 0 … k−1   (n = 2^k: final phase, m ≤ ℓ)")
             for r in rows:
-                n = "-" if r["n"] is None else ("final" if r["n"] == 2 ** meta["k"] else str(r["n"]))
+                n = "-" if r["n"] is None else ("final" if r["n"] == 2 ** sched.k else str(r["n"]))
                 print(f"{r['i']:2d} {r['j']:2d} {r['l']:2d} {n:>5}  " + " ".join(f"{t:6d}" for t in r["t"]))
     if args.png:
         tokens = [int(c) for c in args.tokens] if args.tokens else [i % 2 for i in range(N)]
@@ -288,6 +286,14 @@ def main(argv=None) -> int:
         plot(rec, args.png)
         print(f"wrote {args.png} ({len(rec.groups)} node sets × {rec.actions.shape[1]} steps)", file=sys.stderr)
     return 0
+
+
+def _as_json(s: Schedule | None) -> dict:
+    """The schedule's parameters and derived lengths (JSON output of ``rnnsim schedule``)."""
+    if s is None:
+        return {}
+    return {"k": s.k, "T": s.T, "r": s.r, "N": s.N, "P": s.P, "tau_S": s.tau_S, "cap": s.cap, "L": s.L,
+            "taus": list(s.taus)}
 
 
 __all__ = ["Group", "Recorded", "ACTIONS", "skeleton_groups", "gated_groups", "find_groups", "record",

@@ -21,7 +21,7 @@ sound abstract value of the result — exact range, integrality and Fixed-point 
   ge/le/eq, counters c + 1 − m·ge(c, m−1)) are evaluated as a function of the scalar L,
   exactly at the breakpoints and the ends of L's range.
 * Declared ranges are assumed (intersected): the nodes a builder declared Boolean
-  (``meta["boolean_nodes"]``, e.g. a PFA's one-hot state, whose one-hotness is relational)
+  (``RNN.boolean_nodes``, e.g. a PFA's one-hot state, whose one-hotness is relational)
   get [0, 1], and ``declared={glob: (lo, hi)}`` adds quantities whose bound is a relational
   argument (e.g. Claim 9's accumulators Σ_s u·v·1 ≤ 1); the bit-size check (d) measures them.
 
@@ -57,8 +57,7 @@ class Transfer(JointStates):
         self._current = None
         self.per_time = False   # env holds the values at one time t (not a union over t)
         self.ulp = Fraction(1, fmt.scale) if fmt else 0
-        self.declared = {n: (Fraction(0), Fraction(1)) for n in rnn.meta.get("boolean_nodes", ())
-                         if n in rnn.transitions}
+        self.declared = {n: (Fraction(0), Fraction(1)) for n in rnn.boolean_nodes}
         for n in rnn.nodes:
             for pat, (lo, hi) in (declared or {}).items():
                 if n == pat or fnmatch.fnmatchcase(n, pat):

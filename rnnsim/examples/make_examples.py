@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rnnsim import Builder, recip, relu, save
+from rnnsim import Builder, LMRole, recip, relu, save
 
 
 def laplace():
-    b = Builder("laplace", tau=2, alphabet=2)
+    b = Builder("laplace", tau=2, alphabet=2, role=LMRole(2))
     x = b.input("x")
     ph = b.node("count.phase", init=0)
     n = b.node("count.n", init=0)
@@ -36,7 +36,6 @@ def laplace():
     b.output(o)
     return b.build(meta={
         "description": "Laplace's rule of succession as an LM RNN: q(1 | x_<m) = (ones + 1)/(m + 1)",
-        "role": "lm",
         "generator": "rnnsim/examples/make_examples.py",
     })
 

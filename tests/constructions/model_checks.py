@@ -47,12 +47,12 @@ def dist_mismatches(net, d, k: int, N: int, arithmetic="exact"):
 
 
 def claim_vs_built(net) -> dict:
-    m = net.meta
+    m = net.claims
     return {
-        "size": (m["claimed_size"], net.size),
-        "hidden_size": (m["claimed_hidden_size"], net.hidden_size),
-        "tau": (m["claimed_tau"], net.tau),
-        "depth": (m["claimed_depth"], net.depth),
+        "size": (m.size, net.size),
+        "hidden_size": (m.hidden_size, net.hidden_size),
+        "tau": (m.tau, net.tau),
+        "depth": (m.depth, net.depth),
     }
 
 

@@ -25,10 +25,10 @@ from rnnsim import Affine, Const, Node, Prod, Recip, ReLU
 from rnnsim.hidden import transplant_test
 from constructions import models
 from constructions.boosting import boost, boost_simple, iterate
-from constructions.schedule import schedule_of
+from constructions.records import schedule_of
 from proofs_checks import boost as pboost
 from proofs_checks import textdist
-from tests.constructions.test_components import PAIR_NAMES, pairs
+from tests.constructions.pairs import PAIR_NAMES, pairs
 
 pytestmark = pytest.mark.lemma("Lemma 3")
 
@@ -185,12 +185,11 @@ def test_claims_equal_counts_and_meet_spec_4_6_bounds(pair, k):
     lm, dist = pairs(k)[pair]
     for fn in (boost, boost_simple):
         B = fn(lm, dist, k=k, r=1, N=2 * k + 3, factor=W)
-        m = B.meta
-        assert (m["claimed_size"], m["claimed_hidden_size"], m["claimed_tau"], m["claimed_depth"]) == (
-            B.size, B.hidden_size, B.tau, B.depth)
-        bd = m["bounds"]
-        assert B.size <= bd["size"] and B.hidden_size <= bd["hidden_size"]
-        assert B.tau <= bd["tau"] and B.depth <= bd["depth"]
+        m = B.claims
+        assert (m.size, m.hidden_size, m.tau, m.depth) == (B.size, B.hidden_size, B.tau, B.depth)
+        bd = m.bounds
+        assert B.size <= bd.size and B.hidden_size <= bd.hidden_size
+        assert B.tau <= bd.tau and B.depth <= bd.depth
     B = boost(lm, dist, k=k, r=1, N=2 * k + 3, factor=W)
     HR, HD = lm.hidden_size, dist.hidden_size
     assert B.hidden_size <= HR + HD + 2 * k + 20
@@ -242,12 +241,11 @@ def test_iterate_sizes_hidden_linear_size_quadratic_depth_constant(k):
     assert dH[1] == dH[2] == dH[3] == dists[0].hidden_size + 2 * k + 20
     # size: increments grow by exactly the hidden increment (second differences constant)
     assert dS[2] - dS[1] == dS[3] - dS[2] == dH[1]
-    assert all(n.meta["claimed_size"] == n.size and n.meta["claimed_hidden_size"] == n.hidden_size
-               for n in nets)
+    assert all(n.claims.size == n.size and n.claims.hidden_size == n.hidden_size for n in nets)
     # depth: no increase after the first round (gates merge)
     depths = [n.depth for n in nets]
     assert len(set(depths)) == 1 and depths[0] <= lm.depth + 4
-    assert all(n.meta["claimed_depth"] == n.depth for n in nets)
+    assert all(n.claims.depth == n.depth for n in nets)
     # τ multiplies by (2^k + 1)·k per round (plus one step per slot)
     taus = [lm.tau] + [n.tau for n in nets]
     for a, b in zip(taus[1:], taus[2:]):
@@ -289,3 +287,17 @@ def test_iterate_rejects_mismatched_arguments():
         iterate(lm, dists, k=2, rs=[1], factors=[W, W], N=5)
     with pytest.raises(ValueError, match="exactly one"):
         iterate(lm, dists, k=2, rs=[1, 1], N=5)
+
+
+def test_round_two_hidden_set_holds_for_garbage_that_respects_the_boolean_declarations():
+    """In round 2 the copy H2 of R's hidden set is outside H; its Boolean nodes are merged
+    into AND(c, run) = ReLU(c + run − 1), which is 0 at a LOAD step only if c ≤ 1. So the
+    hidden set passes the transplant test when Boolean nodes get 0/1 garbage (what they can
+    hold) and fails when the declaration is dropped and they may get 5."""
+    lm, _ = _round_inputs(1, 0)
+    dists = [models.pattern_distinguisher(1, ["1"]), models.parity_distinguisher(1)]
+    B2 = iterate(lm, dists, k=1, rs=[1, 1], factors=[Fr(1, 2), Fr(3, 4)], N=3)[-1]
+    docs = [(0, 0, 0), (1, 0, 1), (0, 1, 1)]
+    assert transplant_test(B2, docs, seed=3, garbage=3).ok
+    undeclared = B2.replace(boolean_nodes=())
+    assert not transplant_test(undeclared, docs, seed=3, garbage=3).ok

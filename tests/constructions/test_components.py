@@ -21,27 +21,14 @@ from constructions import models
 from constructions.components import (
     block_indicators, components, distinguisher_exp, k_token_probability,
 )
-from constructions.schedule import schedule_of
+from constructions.records import record_of, schedule_of
+from tests.constructions.pairs import PAIR_NAMES, pairs
 
 pytestmark = pytest.mark.lemma("Lemma 7", "Lemma 8", "Lemma 9")
 
 F = Fr(1, 3)   # e^{-η}, exact
 
 
-def pairs(k):
-    """(LM, distinguisher with window k) pairs: equal and different periods."""
-    pats = sorted({format(1, f"0{k}b"), format(2 ** k - 2 if k > 1 else 1, f"0{k}b")})
-    return {
-        "markov2+parity_tau3": (models.markov_lm(2, [Fr(1, 3), Fr(1, 2), Fr(3, 4), Fr(1, 5)]),
-                                models.parity_distinguisher(k, tau=3)),
-        "markov1_tau2+pattern": (models.markov_lm(1, [Fr(1, 4), Fr(2, 3)], tau=2),
-                                 models.pattern_distinguisher(k, pats)),
-        "pfa+repeat": (models.motif_automaton_lm("11", "avoid", noise=Fr(1, 5)),
-                       models.repeat_distinguisher(k)),
-    }
-
-
-PAIR_NAMES = sorted(pairs(2))
 
 
 def bits(n, k):
@@ -73,7 +60,8 @@ def check_components(C, lm, dist, docs, factor, arithmetic="exact"):
     sc = schedule_of(C)
     k = sc.k
     q, d = models.exact_definition(lm), models.exact_definition(dist)
-    names = C.meta["component_nodes"]
+    nd = record_of(C).nodes
+    names = {k: getattr(nd, k) for k in ("u", "v", "num", "den") if getattr(nd, k) is not None}
     checks, bad = 0, []
     for x in docs:
         L = len(x)
@@ -167,7 +155,8 @@ def test_standalone_V():
 def test_standalone_indicators(k, r, T):
     I = block_indicators(k, r, N=7, T=T)
     sc = schedule_of(I)
-    nodes = I.meta["component_nodes"]
+    nd = record_of(I).nodes
+    nodes = {"num": nd.num, "den": nd.den}
     for x in docs(4):
         times = [sc.t_U(i, n) for i in range(1, 5) for n in range(2 ** k)]
         got = record(I, x, times, [nodes["num"], nodes["den"]])
@@ -200,9 +189,8 @@ def test_component_hidden_sets_pass_transplant_test(which):
 @pytest.mark.parametrize("which", ["U", "V", "I", "all", "all_k1"])
 def test_component_claims_equal_counts(which):
     net = _standalones()[which]
-    m = net.meta
-    assert (m["claimed_size"], m["claimed_hidden_size"], m["claimed_tau"], m["claimed_depth"]) == (
-        net.size, net.hidden_size, net.tau, net.depth)
+    m = net.claims
+    assert (m.size, m.hidden_size, m.tau, m.depth) == (net.size, net.hidden_size, net.tau, net.depth)
 
 
 def test_component_sizes_follow_the_lemmas_bounds():

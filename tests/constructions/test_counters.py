@@ -90,10 +90,10 @@ def test_counters_read_only_counters_and_depth_is_constant(k, T):
 @pytest.mark.parametrize("k,T,r,N", [(1, 1, 1, 3), (2, 2, 2, 6), (5, 3, 4, None)])
 def test_counter_claims_equal_counts(k, T, r, N):
     net = counter_network(k, T, r, N)
-    assert net.meta["claimed_size"] == net.size == k + 7
-    assert net.meta["claimed_hidden_size"] == net.hidden_size == k + 6
-    assert net.meta["claimed_tau"] == net.tau
-    assert net.meta["claimed_depth"] == net.depth
+    assert net.claims.size == net.size == k + 7
+    assert net.claims.hidden_size == net.hidden_size == k + 6
+    assert net.claims.tau == net.tau
+    assert net.claims.depth == net.depth
     assert net.tau <= (2 ** k + 1) * k * (T + 1) + 3
 
 

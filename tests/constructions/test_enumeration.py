@@ -23,7 +23,7 @@ from constructions import models
 from constructions.enumeration import (
     SKELETON_DEPTH, control_values, copy_depth, skeleton_count, synchronized_enumeration,
 )
-from constructions.schedule import schedule_of
+from constructions.records import schedule_of
 
 pytestmark = pytest.mark.lemma("Lemma 11")
 
@@ -230,14 +230,14 @@ def test_transplant_test_fails_when_H1_is_left_out_of_the_hidden_set():
 def test_claims_equal_counts_and_meet_spec_bounds(base, k):
     R = BASES[base]
     S = synchronized_enumeration(R, k, 1, N=10)
-    m = S.meta
-    assert m["claimed_size"] == S.size
-    assert m["claimed_hidden_size"] == S.hidden_size == R.hidden_size + 2 * k + 15
-    assert m["claimed_tau"] == S.tau == schedule_of(S).tau_S
-    assert m["claimed_depth"] == S.depth
-    bd = m["bounds"]
-    assert S.hidden_size <= bd["hidden_size"] and S.size <= bd["size"] and S.tau <= bd["tau"]
-    assert S.depth <= bd["depth"]
+    m = S.claims
+    assert m.size == S.size
+    assert m.hidden_size == S.hidden_size == R.hidden_size + 2 * k + 15
+    assert m.tau == S.tau == schedule_of(S).tau_S
+    assert m.depth == S.depth
+    bd = m.bounds
+    assert S.hidden_size <= bd.hidden_size and S.size <= bd.size and S.tau <= bd.tau
+    assert S.depth <= bd.depth
     # THEORY §4.4 forms with constants independent of R, k, N
     assert S.size <= R.size + 2 * R.hidden_size + 2 * k + 15
     assert S.tau <= (2 ** k + 1) * k * (R.tau + 1) + 3
@@ -256,7 +256,7 @@ def test_enumerating_an_enumeration_keeps_depth_and_computes_F():
     S1 = synchronized_enumeration(R, 1, 1, N=4)
     S2 = synchronized_enumeration(S1, 1, 1, N=4)
     assert S2.depth == S1.depth == copy_depth(S1)
-    assert S2.meta["claimed_depth"] == S2.depth
+    assert S2.claims.depth == S2.depth
     for x in [(1, 0, 1), (0, 1, 1)]:
         assert rnnsim.simulate(S2, x, "exact").outputs == rnnsim.simulate(R, x, "exact").outputs
 
@@ -297,4 +297,4 @@ def test_one_hot_input_networks_are_enumerated_with_the_fed_digit():
     S = synchronized_enumeration(R, 2, 2, N=6)
     checks, bad = enumeration_mismatches(S, R, all_docs(4))
     assert not bad and checks
-    assert S.size == R.size - 2 + 1 + R.hidden_size + skeleton_count(2) == S.meta["claimed_size"]
+    assert S.size == R.size - 2 + 1 + R.hidden_size + skeleton_count(2) == S.claims.size

@@ -106,7 +106,7 @@ def test_regating_merges_controls_and_keeps_lemma10_semantics(case, data):
     # the first round's controls are declared Boolean (merging relies on it): load them with
     # 0/1 — the second control's own run/load node, which is 0/1 at a LOAD step; other nodes
     # get a non-constant source (constant sources are covered by the test below)
-    bools = set(aug1.meta["boolean_nodes"])
+    bools = set(aug1.boolean_nodes)
     src2 = {u: (Node(data.draw(st.sampled_from(["load", "run"]))) if u in bools else
                 data.draw(rationals(-2, 2, nonzero=True)) * Node("c") + data.draw(rationals()))
             for u in aug1.nodes if u not in aug1.inputs}
@@ -199,3 +199,24 @@ def test_gate_nodes_requires_boolean_controls():
 def test_load_without_source_is_an_error():
     with pytest.raises(rnnsim.NetworkError):
         gating.gate(Node("u") + 1, "u", run="r", hold="h", load="l")
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), rounds=st.integers(0, 3), load=st.booleans())
+def test_gated_depth_is_the_depth_of_the_gated_transition(data, rounds, load):
+    """gating.gated_depth (the closed form behind the claimed depths of the enumeration,
+    boost and augment) equals the depth of the expression :func:`gating.gate` builds, for
+    random transitions over Boolean and other nodes, gated 0–3 times before (merged
+    AND(C)·body forms, constant bodies included) and constant or non-constant LOAD sources."""
+    f = data.draw(expressions(["a", "b", "p", "q"], data.draw(st.integers(0, 2))))
+    sources = st.sampled_from([rnnsim.Const(0), rnnsim.Const(2), Node("z"), Node("z") + Node("a")])
+    controls: set[str] = {"p", "q"}  # Boolean nodes of R: f = p, 2p + q, … is already "gated"
+    for i in range(rounds):          # earlier gatings: f becomes Σ AND(C_g)·body_g
+        ld = data.draw(st.booleans())
+        f = gating.gate(f, "u", run=f"r{i}", hold=f"h{i}", load=f"l{i}" if ld else None,
+                        source=data.draw(sources) if ld else None, controls=controls | {f"r{i}", f"h{i}", f"l{i}"})
+        controls |= {f"r{i}", f"h{i}", f"l{i}"}
+    source = data.draw(sources)
+    built = gating.gate(f, "u", run="run", hold="hold", load="ld" if load else None,
+                        source=source if load else None, controls=controls | {"run", "hold", "ld"})
+    assert gating.gated_depth(f, load=load, source=source, controls=controls) == built.depth()

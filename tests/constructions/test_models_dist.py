@@ -44,7 +44,7 @@ CASES = dist_cases()
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_distinguisher_rnn_matches_definition_on_every_window_up_to_10(case):
     net, d, k = CASES[case]
-    assert net.meta["window"] == k
+    assert net.role == rnnsim.DistinguisherRole(k)
     assert dist_mismatches(net, d, k, 10) == []
 
 
@@ -73,7 +73,7 @@ def test_transplant_detects_a_hidden_set_missing_one_state_node(case):
     assert not transplant_ok(net, N=8, hidden=net.hidden[1:]).ok
 
 
-def test_exact_definition_from_meta_agrees_with_given_definition():
+def test_exact_definition_from_the_record_agrees_with_given_definition():
     for name, (net, d, k) in CASES.items():
         dd = M.exact_definition(net)
         for x in itertools.product((0, 1), repeat=k + 3):

@@ -104,7 +104,7 @@ def test_output_node_is_not_hidden_and_hidden_is_exactly_the_state():
         assert all(h.startswith(("reg.", "st.", "clk.")) for h in net.hidden), name
 
 
-def test_exact_definition_from_meta_agrees_with_given_definition():
+def test_exact_definition_from_the_record_agrees_with_given_definition():
     for name, (net, q) in CASES.items():
         qq = M.exact_definition(net)
         for pre in itertools.product((0, 1), repeat=4):

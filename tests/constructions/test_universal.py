@@ -44,11 +44,11 @@ def test_universal_graph_simulation_equals_direct_class_semantics(hidden, extra,
 def test_universal_graph_shape_and_claims(size, hidden, time):
     net = universal(size, hidden, time, seed=3)
     clk = 2 if time >= 2 else 0
-    assert net.size == net.meta["claimed_size"] == size + clk
-    assert net.hidden_size == net.meta["claimed_hidden_size"] == hidden + clk
+    assert net.size == net.claims.size == size + clk
+    assert net.hidden_size == net.claims.hidden_size == hidden + clk
     assert net.tau == time
-    assert net.depth <= net.meta["claimed_depth_bound"]
     S = size - 1 - hidden
+    assert net.depth == net.claims.depth <= 1 + int(time >= 2 and S >= 1)
     # number of free weights: each hidden node has x, all hidden, bias, init; each stateless
     # node x, all hidden, all stateless, bias
     assert n_params(size, hidden, time) == hidden * (1 + hidden + 2) + S * (1 + hidden + S + 1)

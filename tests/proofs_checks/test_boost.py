@@ -184,3 +184,39 @@ def test_lemma1_bounds_hold_when_q_has_zeros_but_covers_the_data(inst, data, eta
     assert rep.gain == pytest.approx(rep.kl_before - rep.kl_after, abs=1e-9)
     assert rep.gain >= rep.bound_tight - TOL and rep.bound_exp >= rep.bound_quad - TOL
     assert rep.bound_tight >= rep.bound_exp - TOL
+
+
+def _advantage(A, k):
+    """An Advantage with the given per-window A_j (S_r, n_r, α from their definitions)."""
+    M = len(A)
+    I = adv.offsets(k, M)
+    return adv.Advantage(k, M, list(A), [0] * M, [0] * M, sum(A) / M, I, {r: len(I[r]) for r in I},
+                         {r: sum(A[j - 1] for j in I[r]) for r in I})
+
+
+@pytest.mark.lemma("Lemma 1")
+def test_best_offset_certifies_alpha_squared_M_over_2k_where_argmax_S_does_not():
+    """A = [0.1, 0.19, 0.1], k = 2: S_1 = 0.2 > S_2 = 0.19, but n_1 = 2 > n_2 = 1, so
+    α S_r − α² n_r/2 is 0.0091 at r = 1 (below α²M/(2k) = 0.0127) and 0.0163 at r = 2."""
+    a = _advantage([0.1, 0.19, 0.1], 2)
+    alpha = a.alpha
+    score = {r: alpha * a.S[r] - alpha ** 2 * a.n[r] / 2 for r in a.S}
+    assert score[1] == pytest.approx(0.0091, abs=1e-6) and score[1] < alpha ** 2 * a.M / 4
+    r = pboost.best_offset(a)
+    assert r == 2
+    assert score[r] >= alpha ** 2 * a.M / (2 * a.k)
+
+
+@pytest.mark.lemma("Lemma 1")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.fractions(min_value=-1, max_value=1, max_denominator=50), min_size=1, max_size=12),
+       st.integers(1, 5))
+def test_best_offset_always_certifies_the_average_over_offsets(A, k):
+    """Σ_r (α S_r − α² n_r/2) = α²M/2, so the best r certifies ≥ α²M/(2k) — exactly."""
+    k = min(k, len(A))
+    a = _advantage(A, k)
+    alpha = a.alpha
+    r = pboost.best_offset(a)
+    best = alpha * a.S[r] - alpha ** 2 * a.n[r] / 2
+    assert best == max(alpha * a.S[s] - alpha ** 2 * a.n[s] / 2 for s in a.S)
+    assert best >= alpha ** 2 * a.M / (2 * k)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from proofs_checks import advantage as adv
 from proofs_checks import bounds as bd
 from proofs_checks import textdist as td
+from rnnsim import all_documents
 from tests.proofs_checks.strategies import instances, record
 
 TOL = 1e-12
@@ -161,3 +162,56 @@ def test_algorithm1_on_distributions_gains_each_round_and_stops_within_the_round
     # the losses of the iterates are monotone, so Lemma 4's count applies to them
     count, bound = bd.lemma4_count([r["kl"] for r in rows], eps ** 2 * (N - k + 1) / (2 * k))
     assert count <= bound
+
+
+# ---- the factors the bounds cannot lose (tests that kill the mutants of issue 10) -----------------
+
+def _iid(theta: float, N: int) -> td.Distribution:
+    """Bernoulli(θ)^N as a text distribution over {0, 1}^N."""
+    docs = all_documents(2, N)
+    ones = docs.sum(axis=1)
+    return td.Distribution(theta ** ones * (1 - theta) ** (N - ones), 2, N)
+
+
+@pytest.mark.lemma("Theorem 3")
+def test_theorem3_needs_the_factor_k_for_overlapping_windows():
+    """p = Bernoulli(1/2)^8, q = Bernoulli(0.52)^8, k = 4, d = "≥ 3 ones in the window":
+    |α| = P_q(≥3 of 4) − P_p(≥3 of 4) = 0.0306 exceeds sqrt(KL/(2M)) = 0.0253 (the bound
+    without k) but not sqrt(k·KL/(2M)) = 0.0506. KL and α computed here in closed form."""
+    N, k = 8, 4
+    M = N - k + 1
+    p, q = _iid(0.5, N), _iid(0.52, N)
+    d = adv.DistTable.from_callable(lambda j, x: int(sum(x[j - 1:j - 1 + k]) >= 3), 2, k, N)
+    t = bd.theorem3(p, q.as_lm(), d, k=k)
+    kl = N * (0.5 * np.log(0.5 / 0.52) + 0.5 * np.log(0.5 / 0.48))
+    at_least_3 = lambda th: 4 * th ** 3 * (1 - th) + th ** 4  # noqa: E731
+    alpha = at_least_3(0.52) - at_least_3(0.5)
+    assert t.kl == pytest.approx(kl, rel=1e-12) and t.alpha == pytest.approx(alpha, rel=1e-9)
+    assert abs(t.alpha) == pytest.approx(0.0306, abs=5e-5)
+    assert t.bound == pytest.approx(np.sqrt(k * kl / (2 * M)), rel=1e-12)
+    assert abs(t.alpha) <= t.bound                      # the project's bound holds …
+    assert abs(t.alpha) > np.sqrt(kl / (2 * M))         # … and the k-less bound fails here
+    assert np.sqrt(kl / (2 * M)) == pytest.approx(0.0253, abs=5e-5)
+
+
+@pytest.mark.lemma("Lemma 4")
+@pytest.mark.parametrize("N,b,k,eps", [(8, 2, 2, 0.1), (10, 2, 3, 0.02), (6, 3, 1, 0.5), (5, 2, 5, 0.3)])
+def test_max_rounds_is_the_kl_budget_over_the_guaranteed_gain_per_round(N, b, k, eps):
+    """From the uniform model KL(p‖q_0) ≤ N·log b, with equality for a point mass p, and
+    each round with |α| ≥ ε gains ≥ ε²M/(2k): the bound is exactly their ratio."""
+    M = N - k + 1
+    point = np.zeros(b ** N)
+    point[0] = 1.0
+    budget = td.kl(td.Distribution(point, b, N), td.LM.uniform(b, N, exact=False))
+    assert budget == pytest.approx(N * np.log(b), rel=1e-12)
+    assert bd.max_rounds(N, b, k, eps) * (eps ** 2 * M / (2 * k)) == pytest.approx(budget, rel=1e-12)
+
+
+@pytest.mark.lemma("Lemma 4")
+def test_a_loss_drop_of_exactly_eps_is_not_a_bad_index():
+    """Lemma 4 counts indices with L*_m − L*_{m+1} > ε (strict): a drop equal to ε is good."""
+    L = [Fraction(1), Fraction(1, 2), Fraction(1, 4), Fraction(0)]
+    assert bd.bad_indices(L, Fraction(1, 2)) == []
+    assert bd.bad_indices(L, Fraction(1, 4)) == [0]
+    assert bd.lemma4_count(L, Fraction(1, 4)) == (1, 4)
+    assert bd.bad_indices(L, Fraction(1, 5)) == [0, 1, 2]

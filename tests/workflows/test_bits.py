@@ -10,7 +10,7 @@ import pytest
 
 import rnnsim
 from constructions import bitsize, boosting, models
-from rnnsim import Fixed, all_documents
+from rnnsim import Fixed, LMRole, all_documents
 from rnnsim.analysis import INF, analyze, int_bits_for
 from workflows import bits, demo
 
@@ -41,7 +41,7 @@ def test_checks_a_to_d_on_model_networks(name):
     bits.check_no_overflow(net, fmt, N)                               # (a)
     err, d = bits.check_output_error(net, fmt, N, delta)              # (b)
     assert err <= d
-    if net.meta["role"] == "lm":                                         # (c)
+    if isinstance(net.role, LMRole):                                 # (c)
         rep = bits.check_loss(net, fmt, N, delta)
         assert rep["ok"] and rep["loss_diff"] <= rep["bound_claimed"] + 1e-12
     docs = [list(r) for r in all_documents(2, 5)]
@@ -92,7 +92,7 @@ def test_boosted_integer_bits_follow_claim_9(boosted):
     N, k, pr, net, mu, assume, delta, ch = boosted
     a = analyze(net, **assume)
     bits = a.node_bits()
-    for n in net.meta.get("boolean_nodes", ()):
+    for n in net.boolean_nodes:
         assert bits[n] <= 1
     for n in ("U.u", "V.v", "boost.num", "boost.den", "boost.out"):
         assert a.values[n].hi <= 1 and bits[n] <= 1
@@ -106,3 +106,9 @@ def test_reciprocal_floor_is_needed_for_the_boosted_output(boosted):
     N, k, pr, net, mu, assume, delta, ch = boosted
     no_floor = analyze(net, Fixed(62, 30), horizon=N, declared=assume["declared"])
     assert no_floor.output_error == INF
+
+
+def test_check_loss_refuses_a_distinguisher_network():
+    d = models.pattern_distinguisher(2, ["11"])
+    with pytest.raises(rnnsim.RoleError, match="lm_from_rnn: the network 'pattern' is a distinguisher"):
+        bits.check_loss(d, Fixed(2, 8), 3, Fraction(1, 64))

@@ -20,9 +20,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
-from rnnsim import Builder, Const, Expr, Node, as_expr
+from rnnsim import Builder, Claims, Const, ConstructionError, Expr, Node, as_expr
 
-from .gadgets import AND, NOT, eq, ge, inc_mod, ite
+from ..gadgets import AND, NOT, eq, ge, inc_mod, ite
 
 SPEC47 = ("LM RNNs (uniform, order-m Markov, PFA, motif automata) output q(x_m | x_<m) and "
           "distinguisher RNNs (pattern, motif, parity, repeat, bracket) output d(m−k+1, x_≤m) at "
@@ -81,38 +81,33 @@ def weighted_sum(terms) -> Expr:
     return total
 
 
-def claims(*, size: int, hidden_size: int, tau: int, depth: int) -> dict:
-    """The meta entries every model builder fills from its closed forms."""
-    return {"claimed_size": size, "claimed_hidden_size": hidden_size, "claimed_tau": tau,
-            "claimed_depth": depth}
+def claims(*, size: int, hidden_size: int, tau: int, depth: int) -> Claims:
+    """The claims every model builder states from its closed forms (THEORY §4.7)."""
+    return Claims(size, hidden_size, tau, depth, statement="§4.7 models")
 
 
 def check_tau(tau) -> int:
     if isinstance(tau, bool) or not isinstance(tau, int) or tau < 1:
-        raise ValueError(f"τ (steps per token) must be a positive integer, got {tau!r}")
+        raise ConstructionError(f"τ (steps per token) must be a positive integer, got {tau!r}; pass e.g. tau=1")
     return tau
 
 
 def check_k(k) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"window length k must be a positive integer, got {k!r}")
+        raise ConstructionError(f"window length k must be a positive integer, got {k!r}")
     return k
-
-
-def frac_str(p: Fraction) -> str:
-    return str(Fraction(p))
 
 
 def bits_of(s, k: int | None = None, what: str = "pattern") -> tuple[int, ...]:
     """A binary string given as '0101', a sequence of 0/1 or an int-tuple → tuple of bits."""
-    if isinstance(s, str):
-        bits = tuple(int(c) for c in s if not c.isspace())
-    else:
-        bits = tuple(int(c) for c in s)
+    try:
+        bits = tuple(int(c) for c in ("".join(s.split()) if isinstance(s, str) else s))
+    except (TypeError, ValueError):
+        raise ConstructionError(f"{what} {s!r} is not a binary string; write it with 0s and 1s, e.g. '0110'") from None
     if any(c not in (0, 1) for c in bits):
-        raise ValueError(f"{what} {s!r} is not a binary string")
+        raise ConstructionError(f"{what} {s!r} is not a binary string; write it with 0s and 1s, e.g. '0110'")
     if k is not None and len(bits) != k:
-        raise ValueError(f"{what} {s!r} has length {len(bits)}, expected {k}")
+        raise ConstructionError(f"{what} {s!r} has length {len(bits)}, expected the window length {k}")
     return bits
 
 

@@ -22,9 +22,10 @@ with the network on every document up to length 10:
   position), unreachable ones trimmed). ``PFA.sample`` draws documents (a data source).
 
 Every builder takes ``tau`` (τ > 1 adds a hidden phase counter and makes the state wait,
-see :mod:`constructions.models_common`) and records its claims (size, hidden size, τ,
-depth, from closed forms) and its parameters in ``meta`` (``exact_definition`` in
-:mod:`constructions.models` rebuilds the definition from them).
+see :mod:`constructions.models.common`), declares its role (``rnnsim.LMRole(b)``), states
+its claims (size, hidden size, τ, depth, from closed forms) and records its parameters
+(:mod:`constructions.records`; ``exact_definition`` in :mod:`constructions.models.registry`
+rebuilds the definition from them).
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from rnnsim import Builder, Const
+from rnnsim import Builder, Const, ConstructionError, LMRole
 from rnnsim.expr import exact
 from rnnsim.registry import realizes
 from rnnsim.strings import all_strings
 
-from .models_common import (
-    SPEC47, bits_of, bits_str, check_tau, claims, clock, frac_str, is_token, matches, set_state,
+from .. import records
+from .common import (
+    SPEC47, bits_of, bits_str, check_tau, claims, clock, is_token, matches, set_state,
     shift_register, weighted_sum,
 )
 
@@ -50,9 +52,13 @@ _LM = SPEC47
 
 
 def _prob(p, where: str) -> Fraction:
-    v = Fraction(exact(p, where=where))
+    try:
+        v = Fraction(exact(p, where=where))
+    except (TypeError, ValueError) as e:
+        raise ConstructionError(f"{where}: {p!r} is not an exact number ({e}); give a Fraction, an int "
+                                "or a decimal string") from None
     if not 0 <= v <= 1:
-        raise ValueError(f"{where}: probability {p!r} is outside [0, 1]")
+        raise ConstructionError(f"{where}: probability {p!r} is outside [0, 1]")
     return v
 
 
@@ -68,15 +74,14 @@ def uniform_q(b: int = 2):
 @realizes("§4.7 models", _LM, bound="uniform: size 2, hidden 0")
 def uniform_lm(b: int = 2, *, tau: int = 1, name: str = "uniform"):
     tau = check_tau(tau)
-    bl = Builder(name, tau=tau, alphabet=b)
+    if isinstance(b, bool) or not isinstance(b, int) or b < 2:
+        raise ConstructionError(f"uniform_lm: the alphabet size b must be an integer ≥ 2, got {b!r}")
+    bl = Builder(name, tau=tau, alphabet=b, role=LMRole(b))
     bl.input("x")
     o = bl.node("q", init=0, update=Const(Fraction(1, b)))
     bl.output(o)
-    return bl.build(meta={
-        "lemma": "§4.7 models", "role": "lm",
-        "model": {"builder": "uniform_lm", "params": {"b": b}},
-        **claims(size=2, hidden_size=0, tau=tau, depth=0),
-    })
+    return bl.build(claims=claims(size=2, hidden_size=0, tau=tau, depth=0),
+                    construction=records.UniformLM(b).to_json())
 
 
 # ---- order-m Markov ----------------------------------------------------------------------
@@ -86,20 +91,22 @@ def markov_table(order: int, table) -> dict[tuple[int, ...], Fraction]:
     2^order probabilities indexed by the context read as a binary number (oldest token most
     significant). Every context must be present; probabilities must lie in [0, 1]."""
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
-        raise ValueError(f"Markov order must be a non-negative integer, got {order!r}")
+        raise ConstructionError(f"Markov order must be a non-negative integer, got {order!r}")
     contexts = all_strings(order)
     if isinstance(table, Mapping):
         norm = {bits_of(c, order, "context"): v for c, v in table.items()}
         missing = [bits_str(c) or "()" for c in contexts if c not in norm]
         if missing:
-            raise ValueError(f"Markov table misses contexts {missing[:8]}")
+            raise ConstructionError(f"Markov table misses contexts {missing[:8]}; give P(1 | c) for every "
+                                    f"context c of length {order}")
         extra = [c for c in norm if c not in set(contexts)]
         if extra:
-            raise ValueError(f"Markov table has unknown contexts {extra[:8]}")
+            raise ConstructionError(f"Markov table has unknown contexts {extra[:8]}")
         return {c: _prob(norm[c], f"table[{bits_str(c)}]") for c in contexts}
     vals = list(table)
     if len(vals) != 2 ** order:
-        raise ValueError(f"Markov table of order {order} needs {2 ** order} entries, got {len(vals)}")
+        raise ConstructionError(f"Markov table of order {order} needs {2 ** order} entries (one per "
+                                f"context), got {len(vals)}")
     return {c: _prob(v, f"table[{bits_str(c)}]") for c, v in zip(contexts, vals)}
 
 
@@ -118,7 +125,7 @@ def markov_q(order: int, table):
 def markov_lm(order: int, table, *, tau: int = 1, name: str = "markov"):
     tab = markov_table(order, table)
     tau = check_tau(tau)
-    b = Builder(name, tau=tau, alphabet=2)
+    b = Builder(name, tau=tau, alphabet=2, role=LMRole(2))
     x = b.input("x")
     gate = clock(b, tau) if order else None
     vals = shift_register(b, x, order, gate)            # vals[i] = x_{m−i}
@@ -130,12 +137,8 @@ def markov_lm(order: int, table, *, tau: int = 1, name: str = "markov"):
     b.output(o)
     clk = 1 if (tau > 1 and order) else 0
     depth = max(1 if order else 0, 2 if clk else 0)
-    return b.build(meta={
-        "lemma": "§4.7 models", "role": "lm",
-        "model": {"builder": "markov_lm",
-                  "params": {"order": order, "table": [frac_str(tab[c]) for c in tab]}},
-        **claims(size=order + 2 + clk, hidden_size=order + clk, tau=tau, depth=depth),
-    })
+    return b.build(claims=claims(size=order + 2 + clk, hidden_size=order + clk, tau=tau, depth=depth),
+                   construction=records.MarkovLM(order, tuple(tab[c] for c in tab)).to_json())
 
 
 # ---- probabilistic finite automata ---------------------------------------------------------
@@ -154,21 +157,21 @@ class PFA:
         delta = tuple(tuple(int(s) for s in row) for row in self.delta)
         n = len(delta)
         if n == 0:
-            raise ValueError("a PFA needs at least one state")
+            raise ConstructionError("a PFA needs at least one state")
         b = len(delta[0])
         if b < 2 or any(len(r) != b for r in delta):
-            raise ValueError("every PFA state needs one transition per symbol (b ≥ 2)")
+            raise ConstructionError("every PFA state needs one transition per symbol (b ≥ 2)")
         if any(not 0 <= s < n for r in delta for s in r):
-            raise ValueError(f"PFA transition to a state outside 0..{n - 1}")
+            raise ConstructionError(f"PFA transition to a state outside 0..{n - 1}")
         if len(self.emit) != n or any(len(r) != b for r in self.emit):
-            raise ValueError("emit must have one row of b probabilities per state")
+            raise ConstructionError("emit must have one row of b probabilities per state")
         emit = tuple(tuple(_prob(p, f"emit[{i}][{s}]") for s, p in enumerate(r))
                      for i, r in enumerate(self.emit))
         for i, r in enumerate(emit):
             if sum(r) != 1:
-                raise ValueError(f"emission probabilities of state {i} sum to {sum(r)}, not 1")
+                raise ConstructionError(f"emission probabilities of state {i} sum to {sum(r)}, not 1")
         if not 0 <= int(self.start) < n:
-            raise ValueError(f"start state {self.start!r} is not a state")
+            raise ConstructionError(f"start state {self.start!r} is not a state")
         object.__setattr__(self, "delta", delta)
         object.__setattr__(self, "emit", emit)
         object.__setattr__(self, "start", int(self.start))
@@ -218,21 +221,18 @@ class PFA:
             state = delta[state, tok]
         return out
 
-    def to_params(self) -> dict:
-        return {"delta": [list(r) for r in self.delta],
-                "emit": [[frac_str(p) for p in r] for r in self.emit], "start": self.start}
-
-
-def pfa_q(pfa: PFA):
-    """The LM of a PFA: q(σ | prefix) = emit[state after prefix][σ]."""
-    return pfa
+    def record(self) -> records.PFALM:
+        return records.PFALM(self.delta, self.emit, self.start)
 
 
 @realizes("§4.7 models", _LM, bound="PFA with n states: size n+2+[τ>1], hidden n+[τ>1]")
-def pfa_lm(pfa: PFA, *, tau: int = 1, name: str = "pfa"):
+def pfa_lm(pfa: PFA, *, tau: int = 1, name: str = "pfa", record: records.Record | None = None):
+    """The LM RNN of a PFA (``record``: what to record instead of the PFA's own parameters)."""
+    if not isinstance(pfa, PFA):
+        raise ConstructionError(f"pfa_lm needs a constructions.models.PFA, got {type(pfa).__name__}")
     tau = check_tau(tau)
     n, bsz = pfa.n_states, pfa.alphabet
-    b = Builder(name, tau=tau, alphabet=bsz)
+    b = Builder(name, tau=tau, alphabet=bsz, role=LMRole(bsz))
     x = b.input("x")
     gate = clock(b, tau)
     st = [b.node(f"st.{i}", init=int(i == pfa.start), hidden=True, boolean=True) for i in range(n)]
@@ -245,11 +245,8 @@ def pfa_lm(pfa: PFA, *, tau: int = 1, name: str = "pfa"):
     b.output(o)
     clk = int(tau > 1)
     d_and = 1 if bsz == 2 else 2
-    return b.build(meta={
-        "lemma": "§4.7 models", "role": "lm",
-        "model": {"builder": "pfa_lm", "params": pfa.to_params()},
-        **claims(size=n + 2 + clk, hidden_size=n + clk, tau=tau, depth=d_and + clk),
-    })
+    return b.build(claims=claims(size=n + 2 + clk, hidden_size=n + clk, tau=tau, depth=d_and + clk),
+                   construction=(record or pfa.record()).to_json())
 
 
 # ---- motif-filtering automata ------------------------------------------------------------
@@ -289,7 +286,7 @@ def motif_pfa(motif, mode: str = "avoid", *, p=Fraction(3, 4), N: int | None = N
     """
     m = bits_of(motif, None, "motif")
     if not m:
-        raise ValueError("the motif must be non-empty")
+        raise ConstructionError("the motif must be non-empty, e.g. '111'")
     L, half = len(m), Fraction(1, 2)
     eps = _prob(noise, "noise")
     kd = kmp_delta(m)
@@ -308,7 +305,7 @@ def motif_pfa(motif, mode: str = "avoid", *, p=Fraction(3, 4), N: int | None = N
         delta = kd
     elif mode == "contain":
         if isinstance(N, bool) or not isinstance(N, int) or N < 1:
-            raise ValueError("mode 'contain' needs the document length N (a positive integer)")
+            raise ConstructionError("mode 'contain' needs the document length N (a positive integer): pass N=")
         # f[i][r]: number of length-r continuations from KMP state i that contain the motif
         f = [[0] * (N + 1) for _ in range(L + 1)]
         for r in range(N + 1):
@@ -329,7 +326,7 @@ def motif_pfa(motif, mode: str = "avoid", *, p=Fraction(3, 4), N: int | None = N
         pfa = PFA(delta, [[(1 - eps) * e + eps * half for e in row] for row in emit], idx(0, 0))
         return pfa.trim()
     else:
-        raise ValueError(f"motif automaton mode must be 'avoid', 'seek' or 'contain', got {mode!r}")
+        raise ConstructionError(f"motif automaton mode must be 'avoid', 'seek' or 'contain', got {mode!r}")
     return PFA(delta, [[(1 - eps) * e + eps * half for e in row] for row in emit], 0)
 
 
@@ -340,14 +337,12 @@ def motif_automaton_q(motif, mode: str = "avoid", **kw):
 @realizes("§4.7 models", _LM)
 def motif_automaton_lm(motif, mode: str = "avoid", *, p=Fraction(3, 4), N: int | None = None,
                        noise=0, tau: int = 1, name: str = "motif_lm"):
-    """pfa_lm of :func:`motif_pfa` (the parameters are recorded in meta)."""
+    """pfa_lm of :func:`motif_pfa` (the motif parameters are recorded)."""
     pfa = motif_pfa(motif, mode, p=p, N=N, noise=noise)
-    net = pfa_lm(pfa, tau=tau, name=name)
-    meta = dict(net.meta)
-    meta["motif"] = {"motif": bits_str(bits_of(motif, None, "motif")), "mode": mode,
-                     "p": frac_str(Fraction(exact(p))), "N": N, "noise": frac_str(Fraction(exact(noise)))}
-    return net.replace(meta=meta)
+    rec = records.MotifAutomatonLM(bits_str(bits_of(motif, None, "motif")), mode, _prob(p, "p"), N,
+                                   _prob(noise, "noise"))
+    return pfa_lm(pfa, tau=tau, name=name, record=rec)
 
 
 __all__ = ["uniform_lm", "uniform_q", "markov_lm", "markov_q", "markov_table", "PFA", "pfa_lm",
-           "pfa_q", "kmp_delta", "motif_pfa", "motif_automaton_lm", "motif_automaton_q"]
+           "kmp_delta", "motif_pfa", "motif_automaton_lm", "motif_automaton_q"]

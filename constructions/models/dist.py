@@ -24,16 +24,19 @@ least j−1+k tokens; it reads only x_{<j} and the window w = x_{j..j+k−1}). A
   cap ≥ ⌊N/2⌋ this is the unbounded balanced-prefix check on documents of length ≤ N
   (``bracket_d(k)`` with cap=None is that unbounded definition).
 
-``tau`` > 1 adds the hidden phase counter (see :mod:`constructions.models_common`).
+``tau`` > 1 adds the hidden phase counter (see :mod:`constructions.models.common`). Every
+builder declares its role (``rnnsim.DistinguisherRole(k)``), states its claims and records
+its parameters (:mod:`constructions.records`).
 """
 
 from __future__ import annotations
 
-from rnnsim import Builder, relu
+from rnnsim import Builder, ConstructionError, DistinguisherRole, relu
 from rnnsim.registry import realizes
 
-from .gadgets import AND, NOT, OR, between, eq
-from .models_common import (
+from .. import records
+from ..gadgets import AND, NOT, OR, between, eq
+from .common import (
     SPEC47, bits_of, bits_str, check_k, check_tau, claims, clock, matches, set_state,
     shift_register, weighted_sum,
 )
@@ -43,20 +46,20 @@ _D = SPEC47
 
 def _window(j: int, x, k: int) -> tuple[int, ...]:
     if not (isinstance(j, int) and j >= 1):
-        raise ValueError(f"window start j must be a positive integer, got {j!r}")
+        raise ConstructionError(f"window start j must be a positive integer, got {j!r}")
     if len(x) < j - 1 + k:
-        raise ValueError(f"d({j}, x): x has {len(x)} tokens, the window needs {j - 1 + k}")
+        raise ConstructionError(f"d({j}, x): x has {len(x)} tokens, the window needs {j - 1 + k}")
     return tuple(int(t) for t in x[j - 1:j - 1 + k])
 
 
-def _meta(builder: str, params: dict, k: int, **kw) -> dict:
-    return {"lemma": "§4.7 models", "role": "distinguisher", "window": k,
-            "model": {"builder": builder, "params": params}, **claims(**kw)}
+def _finish(b: Builder, record: records.Record, **kw):
+    """Build with the record and the claims (closed forms) of a distinguisher."""
+    return b.build(claims=claims(**kw), construction=record.to_json())
 
 
 def _start(name: str, k: int, tau: int, state: int):
     """Builder, input, gate (clock only when there is state and τ > 1)."""
-    b = Builder(name, tau=check_tau(tau), alphabet=2)
+    b = Builder(name, tau=check_tau(tau), alphabet=2, role=DistinguisherRole(k, 2))
     x = b.input("x")
     gate = clock(b, tau) if state else None
     return b, x, gate, int(gate is not None)
@@ -82,8 +85,8 @@ def pattern_distinguisher(k: int, patterns, *, tau: int = 1, name: str = "patter
     o = b.node("d", init=0, update=weighted_sum((1, matches(window, p)) for p in P))
     b.output(o)
     depth = max(1 if (k >= 2 and P) else 0, 2 if clk else 0)
-    return b.build(meta=_meta("pattern_distinguisher", {"k": k, "patterns": [bits_str(p) for p in P]},
-                              k, size=k + 1 + clk, hidden_size=k - 1 + clk, tau=b.tau, depth=depth))
+    return _finish(b, records.PatternDistinguisher(k, tuple(bits_str(p) for p in P)),
+                   size=k + 1 + clk, hidden_size=k - 1 + clk, tau=b.tau, depth=depth)
 
 
 # ---- motif in window ---------------------------------------------------------------------------
@@ -107,15 +110,16 @@ def motif_distinguisher(k: int, motif, *, tau: int = 1, name: str = "motif"):
     mu = bits_of(motif, None, "motif")
     L = len(mu)
     if not 1 <= L <= k:
-        raise ValueError(f"motif length {L} must be between 1 and the window length k = {k}")
+        raise ConstructionError(f"motif length {L} must be between 1 and the window length k = {k}; "
+                                "use a shorter motif or a longer window")
     b, x, gate, clk = _start(name, k, tau, k - 1)
     window = list(reversed(shift_register(b, x, k - 1, gate)))
     hits = [matches(window[e:e + L], mu) for e in range(k - L + 1)]
     o = b.node("d", init=0, update=OR(*hits))
     b.output(o)
     depth = max((1 if L >= 2 else 0) + (1 if len(hits) >= 2 else 0), 2 if clk else 0)
-    return b.build(meta=_meta("motif_distinguisher", {"k": k, "motif": bits_str(mu)}, k,
-                              size=k + 1 + clk, hidden_size=k - 1 + clk, tau=b.tau, depth=depth))
+    return _finish(b, records.MotifDistinguisher(k, bits_str(mu)),
+                   size=k + 1 + clk, hidden_size=k - 1 + clk, tau=b.tau, depth=depth)
 
 
 # ---- window parity ------------------------------------------------------------------------------
@@ -135,8 +139,8 @@ def parity_distinguisher(k: int, *, tau: int = 1, name: str = "parity"):
     o = b.node("d", init=0, update=weighted_sum((1, eq(S, v)) for v in range(1, k + 1, 2)))
     b.output(o)
     depth = 2 if clk else 1
-    return b.build(meta=_meta("parity_distinguisher", {"k": k}, k, size=k + 1 + clk,
-                              hidden_size=k - 1 + clk, tau=b.tau, depth=depth))
+    return _finish(b, records.ParityDistinguisher(k), size=k + 1 + clk, hidden_size=k - 1 + clk,
+                   tau=b.tau, depth=depth)
 
 
 # ---- window repeats the previous window ------------------------------------------------------------
@@ -162,8 +166,8 @@ def repeat_distinguisher(k: int, *, tau: int = 1, name: str = "repeat"):
     o = b.node("d", init=0, update=AND(*[eq(vals[i] - vals[k + i], 0) for i in range(k)]))
     b.output(o)
     depth = 2 if (k >= 2 or clk) else 1        # AND of k ≥ 2 hats; k = 1: the hat alone
-    return b.build(meta=_meta("repeat_distinguisher", {"k": k}, k, size=2 * k + 1 + clk,
-                              hidden_size=2 * k - 1 + clk, tau=b.tau, depth=depth))
+    return _finish(b, records.RepeatDistinguisher(k), size=2 * k + 1 + clk,
+                   hidden_size=2 * k - 1 + clk, tau=b.tau, depth=depth)
 
 
 # ---- balanced-bracket prefix -------------------------------------------------------------------------
@@ -185,7 +189,8 @@ def bracket_d(k: int, cap: int | None = None):
 def bracket_distinguisher(k: int, cap: int, *, tau: int = 1, name: str = "bracket"):
     k = check_k(k)
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-        raise ValueError(f"bracket depth cap must be a positive integer, got {cap!r}")
+        raise ConstructionError(f"bracket depth cap must be a positive integer, got {cap!r} "
+                                "(cap ≥ ⌊N/2⌋ checks balance without a bound on documents of length N)")
     b, x, gate, clk = _start(name, k, tau, 2)
     D = b.node("depth", init=0, hidden=True)
     B = b.node("broken", init=0, hidden=True, boolean=True)
@@ -194,8 +199,8 @@ def bracket_distinguisher(k: int, cap: int, *, tau: int = 1, name: str = "bracke
     set_state(b, B, OR(B, NOT(between(new, 0, cap))), gate)
     o = b.node("d", init=0, update=AND(NOT(B), eq(new, 0)))
     b.output(o)
-    return b.build(meta=_meta("bracket_distinguisher", {"k": k, "cap": cap}, k, size=4 + clk,
-                              hidden_size=2 + clk, tau=b.tau, depth=2 + clk))
+    return _finish(b, records.BracketDistinguisher(k, cap), size=4 + clk, hidden_size=2 + clk,
+                   tau=b.tau, depth=2 + clk)
 
 
 __all__ = ["pattern_distinguisher", "pattern_d", "motif_distinguisher", "motif_d",
