@@ -167,6 +167,24 @@ def type_confusions(draw):
     return json.dumps(doc).encode("utf-8")
 
 
+TYPED_FIELDS = ("role", "claims", "construction", "boolean_nodes")
+
+
+@st.composite
+def typed_field_confusions(draw):
+    """Type confusion inside the typed fields of a built network (role, claims, record)."""
+    doc = parsed(2)
+    assert all(f in doc for f in TYPED_FIELDS[:3]), "the boost seed carries role, claims and a record"
+    for _ in range(draw(st.integers(1, 3))):
+        field = draw(st.sampled_from([f for f in TYPED_FIELDS if f in doc] + ["boolean_nodes"]))
+        if field not in doc:
+            doc[field] = draw(json_values)
+            continue
+        path = draw(st.sampled_from(_paths(doc[field])))
+        doc[field] = _set(doc[field], path, draw(json_values)) if path else draw(json_values)
+    return json.dumps(doc).encode("utf-8")
+
+
 @st.composite
 def deep_nestings(draw, max_depth=200_000):
     depth = draw(st.sampled_from([d for d in (10, 100, 999, 1000, 5000, 50_000, 200_000) if d <= max_depth]))
@@ -210,6 +228,12 @@ def test_fuzz_load_huge_and_odd_numbers(data):
 @FAST
 @given(type_confusions())
 def test_fuzz_load_type_confusion(data):
+    check_load(data)
+
+
+@FAST
+@given(typed_field_confusions())
+def test_fuzz_load_typed_fields(data):
     check_load(data)
 
 
@@ -378,6 +402,7 @@ SLOW = settings(max_examples=SLOW_N, deadline=None, derandomize=False, database=
 @pytest.mark.slow
 @pytest.mark.parametrize("name, strategy", [
     ("byte mutations", byte_mutations()), ("numbers", number_mutations()), ("type confusion", type_confusions()),
+    ("typed fields", typed_field_confusions()),
 ])
 def test_fuzz_campaign_load(name, strategy):
     before = sum(COUNTS[k] for k in ("loaded", "rejected"))
