@@ -209,13 +209,61 @@ class Universal(Record):
     weights: tuple
 
 
+@dataclass(frozen=True)
+class ElementaryUniversal(Record):
+    """THEORY §4.8 with elementary-function templates: U(C, T) for the class C(size, hidden,
+    time, depth, ops) and the template (depth, relu, prod, recip) per layer; ``weights`` is the
+    JSON text of the sparse weights (constructions.universal_elementary.UniversalWeights)."""
+
+    kind: ClassVar[str] = "elementary_universal"
+    statement: ClassVar[str] = "§4.8 universal graph"
+    size: int
+    hidden: int
+    time: int
+    depth: int
+    ops: int | None
+    template: tuple
+    weights: str
+
+
+@dataclass(frozen=True)
+class InhomogeneousMarkovLM(Record):
+    """Binary inhomogeneous order-``order`` Markov LM on documents of length ``N``:
+    ``tables[i-1]`` maps the context of position i (its last ``order`` tokens, left-padded
+    with 0, read as a binary number) to P(x_i = 1 | context), for the contexts that occur."""
+
+    kind: ClassVar[str] = "inhomogeneous_markov_lm"
+    statement: ClassVar[str] = "§9 workflows"
+    order: int
+    N: int
+    tables: tuple
+
+
+@dataclass(frozen=True)
+class ReluRNNLM(Record):
+    """An imported ReLU RNN LM (h_m = ReLU(W_ih·x_m + W_hh·h_{m−1} + b), h_0 given) with its
+    probability readout (``readout``: "ratio" or "linear", ``floor`` for "ratio"); the
+    weights are exact numbers (rows of tuples)."""
+
+    kind: ClassVar[str] = "relu_rnn_lm"
+    statement: ClassVar[str] = "§9 workflows"
+    W_ih: tuple
+    W_hh: tuple
+    b: tuple
+    h0: tuple
+    W_out: tuple
+    b_out: tuple
+    readout: str
+    floor: Fraction
+
+
 MODEL_RECORDS = (UniformLM, MarkovLM, PFALM, MotifAutomatonLM, PatternDistinguisher, MotifDistinguisher,
                  ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher)
 
 KINDS: dict[str, type] = {c.kind: c for c in (
     UniformLM, MarkovLM, PFALM, MotifAutomatonLM, PatternDistinguisher, MotifDistinguisher,
     ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher, Nodes, Gated, Counters,
-    Enumeration, Components, Boost, Universal)}
+    Enumeration, Components, Boost, Universal, ElementaryUniversal, InhomogeneousMarkovLM, ReluRNNLM)}
 KINDS["schedule"] = Schedule
 
 
@@ -306,4 +354,5 @@ def _required(cls, name: str) -> bool:
 __all__ = ["Record", "record_of", "record_or_none", "schedule_of", "schedule_or_none", "KINDS", "MODEL_RECORDS",
            "UniformLM", "MarkovLM", "PFALM", "MotifAutomatonLM", "PatternDistinguisher",
            "MotifDistinguisher", "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher",
-           "Nodes", "Gated", "Counters", "Enumeration", "Components", "Boost", "Universal"]
+           "Nodes", "Gated", "Counters", "Enumeration", "Components", "Boost", "Universal",
+           "ElementaryUniversal", "InhomogeneousMarkovLM", "ReluRNNLM"]

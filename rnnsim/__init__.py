@@ -11,6 +11,9 @@ from .claims import Bounds, Claims
 from .errors import (
     ClaimError,
     ConstructionError,
+    EngineRangeExceeded,
+    EngineUnavailable,
+    ExactValueTooLarge,
     FixedPointOverflow,
     FormatError,
     InputError,
@@ -52,4 +55,5 @@ __all__ = [
     "save", "load", "Role", "LMRole", "DistinguisherRole", "Claims", "Bounds",
     "RNNSimError", "NetworkError", "SimulationError", "ReciprocalOfZero", "FixedPointOverflow",
     "InputError", "UnsupportedFormat", "FormatError", "ConstructionError", "RoleError", "ClaimError",
+    "ExactValueTooLarge", "EngineRangeExceeded", "EngineUnavailable",
 ]

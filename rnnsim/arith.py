@@ -16,6 +16,7 @@ four operations; engines name node and time when an operation fails.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +24,36 @@ from typing import Union
 
 from .errors import NetworkError
 from .registry import realizes
+
+DEFAULT_EXACT_MAX_BITS = 1 << 16
+"""Default size limit of an exact value: numerator and denominator at most this many bits."""
+
+
+def describe_number(v) -> str:
+    """A short decimal rendering of any exact or float value, for error messages: never
+    fails, whatever the size (``float(v)`` overflows beyond 1.8e308 and ``str`` of an
+    integer over 4,300 digits raises)."""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    q = Fraction(v)
+    if q == 0:
+        return "0"
+    num, den = abs(q.numerator), q.denominator
+    if num.bit_length() < 1000 and den.bit_length() < 1000:
+        return f"{float(q):.6g}"
+    lg = math.log10(num) - math.log10(den)
+    e = math.floor(lg)
+    mant = 10 ** (lg - e)
+    if mant >= 9.999995:
+        mant, e = 1.0, e + 1
+    return f"{'-' if q < 0 else ''}{mant:.6g}e{e:+d}"
+
+
+def value_bits(v) -> int:
+    """max(bits of numerator, bits of denominator) of an exact value."""
+    if type(v) is int:
+        return v.bit_length()
+    return max(v.numerator.bit_length(), v.denominator.bit_length())
 
 
 class Exact:
@@ -36,6 +67,12 @@ class Exact:
     """
 
     name = "exact"
+
+    def __init__(self, max_bits: int | None = None):
+        mb = DEFAULT_EXACT_MAX_BITS if max_bits is None else max_bits
+        if not (isinstance(mb, int) and not isinstance(mb, bool) and mb >= 1):
+            raise NetworkError(f"Exact: max_bits must be an integer ≥ 1, got {max_bits!r}")
+        self.max_bits = mb
 
     def const(self, c):
         return c
@@ -73,19 +110,33 @@ class Exact:
         return _norm(Fraction(1) / v)
 
     def node_value(self, v):
+        """The size limit: a node value whose numerator or denominator has more than
+        ``max_bits`` bits raises :class:`SizeSignal` (the engine names node and time)."""
+        mb = self.max_bits
+        if type(v) is int:
+            if v.bit_length() > mb:
+                raise SizeSignal(self.size_message(v), value_bits(v))
+        elif v.numerator.bit_length() > mb or v.denominator.bit_length() > mb:
+            raise SizeSignal(self.size_message(v), value_bits(v))
         return v
+
+    def size_message(self, v) -> str:
+        num = abs(v.numerator if type(v) is not int else v).bit_length()
+        den = 1 if type(v) is int else v.denominator.bit_length()
+        return (f"exact value too large: numerator {num} bits, denominator {den} bits, over the limit of "
+                f"{self.max_bits} bits (raise it with rnnsim.Exact(max_bits=…))")
 
     def to_exact(self, v):
         return v
 
     def __repr__(self):
-        return "exact"
+        return "exact" if self.max_bits == DEFAULT_EXACT_MAX_BITS else f"Exact(max_bits={self.max_bits})"
 
     def __eq__(self, other):
-        return isinstance(other, Exact)
+        return isinstance(other, Exact) and other.max_bits == self.max_bits
 
     def __hash__(self):
-        return hash("exact")
+        return hash(("exact", self.max_bits))
 
 
 class Float64:
@@ -126,6 +177,9 @@ class Float64:
         return v
 
     def to_exact(self, v):
+        """The double's exact value (NaN and ±inf stay floats)."""
+        if v != v or v in (math.inf, -math.inf):
+            return v
         return Fraction(v)
 
     def __repr__(self):
@@ -141,8 +195,22 @@ class Float64:
 MAX_FIXED_BITS = 1 << 16     # the largest bit size 1 + int_bits + frac_bits a Fixed format may have
 
 
-class OverflowSignal(ArithmeticError):
-    """Raised by Fixed.node_value; engines turn it into FixedPointOverflow(node, time)."""
+class NodeValueSignal(ArithmeticError):
+    """Raised by ``node_value`` of an arithmetic; engines name node and time
+    (:mod:`rnnsim.engines.run_errors`)."""
+
+
+class OverflowSignal(NodeValueSignal):
+    """Fixed.node_value: |v| ≥ 2^int_bits; becomes FixedPointOverflow(node, time)."""
+
+
+class SizeSignal(NodeValueSignal):
+    """Exact.node_value: the value is over the size limit; becomes ExactValueTooLarge.
+    ``bits``: the larger of the numerator's and the denominator's size."""
+
+    def __init__(self, message: str, bits: int):
+        super().__init__(message)
+        self.bits = bits
 
 
 @realizes("Definition 4", "fixed point with 1 sign, int_bits integer and frac_bits fractional bits")
@@ -233,11 +301,11 @@ class Fixed:
         if abs(v) >= self.limit:
             if self.overflow == "saturate":
                 return self.max_value if v > 0 else -self.max_value
-            raise OverflowSignal(
-                f"fixed-point overflow: value {float(v):.6g} needs |v| < 2^{self.int_bits} "
-                f"in {self}"
-            )
+            raise OverflowSignal(self.overflow_message(v))
         return v
+
+    def overflow_message(self, v) -> str:
+        return f"fixed-point overflow: value {describe_number(v)} needs |v| < 2^{self.int_bits} in {self}"
 
     def to_exact(self, v):
         return v

@@ -45,6 +45,7 @@ _DELEGATED = {
     "demo": ("workflows.demo", "build, simulate and verify a boosted network on the shipped example"),
     "schedule": ("workflows.schedule_figure", "print the output schedule t(i, n, m) of an enumeration network"),
     "check": ("workflows.check_runner", "run the numerical checks of the paper's lemmas"),
+    "algorithm1": ("workflows.algorithm1", "Algorithm 1: loss minimization over growing classes, Lemma 4's bad set"),
 }
 
 

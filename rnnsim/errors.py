@@ -40,12 +40,44 @@ class FixedPointOverflow(SimulationError, OverflowError):
     """A node value left the range of a fixed-point format (policy 'raise')."""
 
 
+class ExactValueTooLarge(SimulationError):
+    """An ``exact`` node value whose numerator or denominator has more bits than the
+    arithmetic's limit (``rnnsim.Exact(max_bits=…)``, default 2^16): exact runs cannot run
+    away. ``bits`` is the larger of the two sizes."""
+
+    def __init__(self, message: str, *, node: str | None = None, time: int | None = None,
+                 bits: int | None = None):
+        self.bits = bits
+        super().__init__(message, node=node, time=time)
+
+
 class InputError(RNNSimError, ValueError):
     """Tokens given to a simulation are invalid (outside Σ, wrong shape, …)."""
 
 
 class UnsupportedFormat(RNNSimError, ValueError):
-    """An engine cannot represent an arithmetic format exactly and refuses it."""
+    """An engine cannot represent an arithmetic format exactly and refuses it (before
+    running), or an arithmetic cannot represent a constant of the network (a float64
+    constant beyond the double range)."""
+
+
+class EngineUnavailable(UnsupportedFormat):
+    """A compiled engine could not be made to run here (e.g. its kernels failed to compile
+    even without numba's cache); ``engine="auto"`` then runs the job on the reference."""
+
+
+class EngineRangeExceeded(UnsupportedFormat):
+    """A compiled engine met a value it cannot hold exactly (a checked 128→64-bit
+    narrowing failed) at ``node`` and ``time``: it stops instead of differing from the
+    reference. ``bits`` is the size the value needed. ``engine="auto"`` then reruns the
+    job on the reference engine."""
+
+    def __init__(self, message: str, *, node: str | None = None, time: int | None = None,
+                 bits: int | None = None):
+        self.node = node
+        self.time = time
+        self.bits = bits
+        super().__init__(message)
 
 
 class FormatError(RNNSimError, ValueError):

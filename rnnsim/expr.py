@@ -302,6 +302,8 @@ class Affine(Expr):
                 parts.append(f"+ {_fmt(w)}*{s}")
         if self.const:
             parts.append(f"- {_fmt(-self.const)}" if self.const < 0 else f"+ {_fmt(self.const)}")
+        if not parts:                       # no terms and offset 0
+            return "(0)"
         text = " ".join(parts)
         text = text[2:] if text.startswith("+ ") else "-" + text[2:]
         return f"({text})"

@@ -9,8 +9,11 @@ are computed once (common-subexpression sharing) and constants are pooled. One s
     new[u] = reg[src[u]]  for every non-input u       # double-buffered commit
 
 Opcodes: CONST (pool[c]); AFFINE (Σ pool[w_k]·reg[r_k] over terms[start:stop], + pool[c]);
-RELU (reg[a]); PROD (reg[a]·reg[b]); RECIP (1/reg[a]). ``op_node`` names, for each
-operation, the first node whose transition contains it (used in error messages).
+RELU (reg[a]); PROD (reg[a]·reg[b]); RECIP (1/reg[a]). Transitions are lowered in node
+order (``RNN.nodes``), so ``op_node`` — for each operation, the first node *in node order*
+whose transition contains it (used in error messages, see
+:mod:`rnnsim.engines.run_errors`) — and the program itself do not depend on the order of
+``Builder.update`` calls (a network and its saved and reloaded copy lower identically).
 """
 
 from __future__ import annotations
@@ -131,7 +134,10 @@ def lower(rnn) -> Program:
         return n + len(op_code) - 1
 
     src = np.full(n, -1, dtype=np.int64)
-    for u, f in rnn.transitions.items():
+    for u in names:
+        f = rnn.transitions.get(u)
+        if f is None:
+            continue
         owner = index[u]
         for e in f.walk():
             if isinstance(e, Node):

@@ -42,7 +42,7 @@ STATEMENTS: tuple[Statement, ...] = (
     _S("Definition 3", "RNN: nodes, input nodes, output node, hidden set, transition functions, initial values, τ steps per token"),
     _S("Definition 4", "bit size B = 1 + integer bits + fractional bits; values truncated toward zero to the 2^−f grid"),
     _S("Theorem 1", "minimizing next-token loss over two consecutive model sizes gives, with probability ≥ 0.9, an LM "
-                    "ε-indistinguishable by every next-k-token RNN distinguisher of bounded size and time", pending="issue 11"),
+                    "ε-indistinguishable by every next-k-token RNN distinguisher of bounded size and time"),
     _S("Theorem 2", "Theorem 1 with bounded bit size (Algorithm 2); the bits do not depend on N", pending="issue 12"),
     _S("Theorem 3", "|α| ≤ sqrt(k·KL(p‖q)/(2M))"),
     _S("Lemma 1", "reweighting q by e^{−η·d} on the blocks of one offset r lowers KL(p‖·) by ≥ η·S_r − (η−1+e^{−η})·n_r; "
@@ -80,11 +80,13 @@ STATEMENTS: tuple[Statement, ...] = (
     _S("Claim 10", "fractional bits log₂(1/δ) + k + log₂ k + log₂(1/m) + O(1) keep the output error ≤ δ"),
     _S("Claim 11", "the bit-bounded class sequence meets Lemma 12's hypotheses at every step", pending="issue 12"),
     _S("Algorithm 1", "draw m_0 ≤ ⌈10·log b/g(ε)⌉, minimize the loss over C_{m_0} and C_{m_0+1}; stop when the gain "
-                      "≤ g(ε)", pending="issue 14"),
+                      "≤ g(ε)"),
     _S("Algorithm 2", "Algorithm 1 over classes of bounded bit size", pending="issue 12"),
     _S("Section 2.1", "the simple construction: full memory and working copies of R and D; size doubles per round"),
     _S("Appendix B", "factorization documents: easy to sample, hard to complete; a verifier is a distinguisher"),
     _S("§2.4 arithmetic", "exact, float64 and fixed-point arithmetic; every engine bit-identical to the reference or refusing"),
+    _S("§2.5 hidden set", "H is a hidden node set: H reads only H ∪ I, and later outputs depend only on H at mτ "
+                          "and the later tokens"),
     _S("§3 advantage", "A_j is model minus data, α = mean A_j; 1 − d flips the sign; Σ_r S_r = M·α"),
     _S("§4.7 models", "LM and distinguisher RNNs, each equal to an exact Python definition"),
     _S("§4.8 universal graph", "every RNN of a size class is the universal graph with some weights"),
@@ -154,7 +156,7 @@ def collect(packages: Iterable[str]) -> list[str]:
 
 # a marker as a decorator or a module-level ``pytestmark`` (not inside a string: a line
 # that writes a test file in a test does not count)
-_MARK = re.compile(r"""^[ \t]*(?:@pytest\.mark\.lemma|pytestmark\s*=\s*pytest\.mark\.lemma)\(\s*((?:["'][^"']+["']\s*,?\s*)+)\)""",
+_MARK = re.compile(r"""^[ \t]*(?:@pytest\.mark\.lemma|pytestmark\s*=\s*(?:\[[^\]\n]*?)?pytest\.mark\.lemma)\(\s*((?:["'][^"']+["']\s*,?\s*)+)\)""",
                    re.M)
 
 

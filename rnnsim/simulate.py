@@ -4,21 +4,26 @@ streams) and ``simulate_all`` (every document of Σ^N, sharing prefixes) — THE
 Semantics (THEORY §2.3): the input node holds x_{⌊t/τ⌋+1} at time t; every other node
 updates synchronously, v_{t+1}(u) = f_u(v_t(…)); the output for token m is v_{mτ}(o).
 Engines are chosen by name or ``"auto"`` (the fastest one that runs the arithmetic
-exactly on this machine); all share the :class:`~rnnsim.engines.base.Executor` interface.
+exactly on this machine); this module uses only the
+:class:`~rnnsim.engines.base.Executor` contract, so every engine runs every function here,
+traces included. Documents are limited to RNN-time N·τ ≤ 2^63 − 1 (InputError beyond).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .arith import Exact, Fixed, Float64, parse_arithmetic
-from .engines import get_engine, select_engine
-from .engines.base import raw_to_exact, raw_to_float
-from .errors import InputError
+from .arith import Float64, parse_arithmetic
+from .engines import select_engine
+from .engines.base import MAX_TIME
+from .engines.raw import raw_to_exact, raw_to_float, to_float
+from .engines.recorder import record_run
+from .errors import EngineRangeExceeded, EngineUnavailable, InputError
 
 
 @dataclass
@@ -45,7 +50,7 @@ class Trace:
         return self.rnn.tau
 
     def outputs_float(self) -> np.ndarray:
-        return np.array([float(v) for v in self.outputs], dtype=np.float64)
+        return np.array([to_float(v) for v in self.outputs], dtype=np.float64)
 
     def value(self, node: str, t: int):
         """Recorded value of ``node`` at time ``t``."""
@@ -70,27 +75,53 @@ class Trace:
 
 
 def check_tokens(rnn, tokens) -> np.ndarray:
-    """Validate a token sequence or matrix against Σ = {0, …, b−1}."""
+    """Validate a token sequence or matrix against Σ = {0, …, b−1}; returns int64 tokens.
+    Values are checked before any conversion, so huge, non-finite or fractional tokens
+    are reported as given (never wrapped, never a numpy warning)."""
     try:
         arr = np.asarray(tokens)
     except Exception as e:  # noqa: BLE001 - numpy raises many kinds
         raise InputError(f"tokens could not be read as an integer array: {e}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool or arr.size == 0):
-        if arr.size and np.issubdtype(arr.dtype, np.floating) and np.all(np.mod(arr, 1) == 0):
-            arr = arr.astype(np.int64)
-        elif arr.size:
-            raise InputError(f"tokens must be integers in 0..{rnn.alphabet - 1}, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
-    bad = np.argwhere((arr < 0) | (arr >= rnn.alphabet))
-    if len(bad):
-        pos = tuple(int(i) for i in bad[0])
+    b = rnn.alphabet
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
+        bad = (arr < 0) | (arr >= b)
+    elif np.issubdtype(arr.dtype, np.floating):
+        with np.errstate(invalid="ignore"):
+            frac = ~np.isfinite(arr) | (np.mod(arr, 1) != 0)
+            if frac.any():
+                pos = tuple(int(i) for i in np.argwhere(frac)[0])
+                raise InputError(f"tokens must be integers in 0..{b - 1}; got {arr[pos]!r} at position "
+                                 f"{pos[-1] + 1}" + (f" of document {pos[0]}" if arr.ndim == 2 else ""))
+            bad = (arr < 0) | (arr >= b)
+    elif arr.dtype == object:
+        flat = arr.reshape(-1)
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in flat):
+            raise InputError(f"tokens must be integers in 0..{b - 1}")
+        bad = np.array([not (0 <= int(v) < b) for v in flat], dtype=bool).reshape(arr.shape)
+    else:
+        raise InputError(f"tokens must be integers in 0..{b - 1}, got dtype {arr.dtype}")
+    badpos = np.argwhere(bad)
+    if len(badpos):
+        pos = tuple(int(i) for i in badpos[0])
         m = pos[-1]
         where = f"document {pos[0]}, " if arr.ndim == 2 else ""
+        val = arr[pos]
+        shown = int(val) if isinstance(val, (int, np.integer)) else val
         raise InputError(
-            f"input node {rnn.inputs[0]!r} at time {m * rnn.tau}: token x_{m + 1} = {int(arr[pos])} "
-            f"({where}position {m + 1}) is outside Σ = {{0, …, {rnn.alphabet - 1}}}"
+            f"input node {rnn.inputs[0]!r} at time {m * rnn.tau}: token x_{m + 1} = {shown} "
+            f"({where}position {m + 1}) is outside Σ = {{0, …, {b - 1}}}"
         )
-    return arr
+    return arr.astype(np.int64)
+
+
+def check_length(rnn, N: int) -> None:
+    """RNN-time N·τ must stay within what engines count (2^63 − 1, int64 in the kernels)."""
+    if N * rnn.tau > MAX_TIME:
+        raise InputError(
+            f"{N} token(s) with tau = {rnn.tau} need RNN-time N·τ = {N * rnn.tau}, beyond 2^63 − 1, the "
+            "largest time the engines count")
 
 
 def simulate(
@@ -106,8 +137,8 @@ def simulate(
 
     ``record``: None, ``"all"`` (every node at every time), ``"tokens"`` (at multiples of
     τ) or an iterable of times; ``nodes``: glob pattern(s) restricting what is recorded;
-    ``track_max``: also record max |value| per node. Recording and exact arithmetic use the
-    reference engine.
+    ``track_max``: also record max |value| per node. Every engine records
+    (:mod:`rnnsim.engines.recorder`); ``"auto"`` picks the engine as for an unrecorded run.
     """
     if isinstance(tokens, str):
         tokens = [int(c) for c in tokens.strip()]
@@ -115,26 +146,27 @@ def simulate(
     if toks.ndim != 1:
         raise InputError(f"simulate takes one token sequence; got shape {toks.shape} (use simulate_batch)")
     arith = parse_arithmetic(arithmetic)
-    needs_reference = record is not None or track_max or nodes is not None
-    if engine == "auto" and (needs_reference or isinstance(arith, Exact)):
-        engine = "reference"
-    if needs_reference and engine != "reference":
-        raise InputError(f"recording traces needs engine='reference' (got {engine!r})")
-    if engine == "reference":
-        ex = get_engine("reference").compile(rnn.program, arith)
-        times = record
-        if record is not None and not isinstance(record, str):
-            times = set(int(t) for t in record)
-        sel = None if nodes is None else [rnn.index(n) for n in rnn.select(nodes)]
-        if record is not None and nodes is not None and not sel:
-            raise InputError(f"no node matches {nodes!r}")
-        outs, rtimes, rec, maxabs, final = ex.run_recording(
-            [int(t) for t in toks], times=times, nodes=sel, track_max=track_max
-        )
-        return Trace(rnn, tuple(int(t) for t in toks), arith, outs, rtimes, rec, maxabs, final)
-    raw = simulate_batch(rnn, toks[None, :], arith, engine=engine, raw=True)[0]
-    outs = list(raw.astype(np.float64)) if isinstance(arith, Float64) else list(raw_to_exact(raw, arith))
-    return Trace(rnn, tuple(int(t) for t in toks), arith, outs)
+    tok_tuple = tuple(int(t) for t in toks)
+    if not (record is not None or track_max or nodes is not None):
+        raw = simulate_batch(rnn, toks[None, :], arith, engine=engine, raw=True)[0]
+        outs = list(raw.astype(np.float64)) if isinstance(arith, Float64) else list(raw_to_exact(raw, arith))
+        return Trace(rnn, tok_tuple, arith, outs)
+    check_length(rnn, len(toks))
+    times = record
+    if record is not None and not isinstance(record, str):
+        times = set(int(t) for t in record)
+    elif record is not None and record not in ("all", "tokens"):
+        raise InputError(f"record must be None, 'all', 'tokens' or a collection of times, not {record!r}")
+    sel = None if nodes is None else [rnn.index(n) for n in rnn.select(nodes)]
+    if record is not None and nodes is not None and not sel:
+        raise InputError(f"no node matches {nodes!r}")
+
+    def run(eng):
+        ex = _executor(rnn, arith, eng, 1, len(toks) * rnn.tau * rnn.size)
+        return record_run(ex, tok_tuple, times=times, nodes=sel, track_max=track_max)
+
+    outs, rtimes, rec, maxabs, final = _with_fallback(run, engine)
+    return Trace(rnn, tok_tuple, arith, outs, rtimes, rec, maxabs, final)
 
 
 def simulate_batch(rnn, token_matrix, arithmetic="float64", engine: str = "auto", *, raw: bool = False,
@@ -149,19 +181,20 @@ def simulate_batch(rnn, token_matrix, arithmetic="float64", engine: str = "auto"
         raise InputError(f"simulate_batch takes a (B, N) token matrix; got shape {toks.shape}")
     arith = parse_arithmetic(arithmetic)
     B, N = toks.shape
+    check_length(rnn, N)
     work = B * N * rnn.tau * rnn.size
-    ex = _executor(rnn, arith, engine, B, work)
-    out = np.empty((B, N), dtype=ex.raw_outputs_dtype())
-    state = ex.init_state(B)
-    if hasattr(ex, "advance_many"):  # compiled engines: many tokens per call (≥ 64 steps
-        # per call, so loading/storing the state is amortized; ~2e8 node-updates per call)
-        per_call = max(-(-64 // rnn.tau), int(2e8 // max(1, B * rnn.tau * rnn.size)))
-        blocks = [(lo, min(N, lo + per_call)) for lo in range(0, N, per_call)]
-        for lo, hi in _progress(blocks, progress, work, "simulate_batch", ex):
+
+    def run(eng):
+        ex = _executor(rnn, arith, eng, B, work)
+        out = np.empty((B, N), dtype=ex.raw_outputs_dtype())
+        state = ex.init_state(B)
+        per = max(1, ex.tokens_per_call(B))
+        blocks = [(lo, min(N, lo + per)) for lo in range(0, N, per)]
+        for lo, hi in _progress(blocks, progress, work, "simulate_batch", ex, "block" if per > 1 else "token"):
             state, out[:, lo:hi] = ex.advance_many(state, toks[:, lo:hi], lo * rnn.tau)
-        return out if raw else raw_to_float(out, arith)
-    for m in _progress(range(N), progress, work, "simulate_batch", ex):
-        state, out[:, m] = ex.advance(state, np.ascontiguousarray(toks[:, m]), m * rnn.tau)
+        return out
+
+    out = _with_fallback(run, engine)
     return out if raw else raw_to_float(out, arith)
 
 
@@ -173,18 +206,24 @@ def simulate_all(rnn, N: int, arithmetic="float64", engine: str = "auto", *, raw
     if not (isinstance(N, int) and N >= 1):
         raise InputError(f"document length N must be a positive integer, got {N!r}")
     arith = parse_arithmetic(arithmetic)
+    check_length(rnn, N)
     b = rnn.alphabet
     total = b ** N
     work = 2 * total * rnn.tau * rnn.size
-    ex = _executor(rnn, arith, engine, total, work)
-    out = np.empty((total, N), dtype=ex.raw_outputs_dtype())
-    state = ex.init_state(1)
-    for m in _progress(range(1, N + 1), progress, work, "simulate_all", ex):
-        rows = np.repeat(np.arange(b ** (m - 1)), b)
-        state = ex.take(state, rows)
-        toks = np.tile(np.arange(b, dtype=np.int64), b ** (m - 1))
-        state, o = ex.advance(state, toks, (m - 1) * rnn.tau)
-        out[:, m - 1] = np.repeat(o, b ** (N - m))
+
+    def run(eng):
+        ex = _executor(rnn, arith, eng, total, work)
+        out = np.empty((total, N), dtype=ex.raw_outputs_dtype())
+        state = ex.init_state(1)
+        for m in _progress(range(1, N + 1), progress, work, "simulate_all", ex, "token"):
+            rows = np.repeat(np.arange(b ** (m - 1)), b)
+            state = ex.take(state, rows)
+            toks = np.tile(np.arange(b, dtype=np.int64), b ** (m - 1))
+            state, o = ex.advance(state, toks, (m - 1) * rnn.tau)
+            out[:, m - 1] = np.repeat(o, b ** (N - m))
+        return out
+
+    out = _with_fallback(run, engine)
     return out if raw else raw_to_float(out, arith)
 
 
@@ -201,15 +240,26 @@ def _executor(rnn, arith, engine, batch, work=None):
     return eng.compile(rnn.program, arith)
 
 
-def _progress(it: Iterable, progress, work: int, desc: str, ex=None):
+def _with_fallback(run, engine: str):
+    """``run(engine)``; under ``"auto"``, a compiled engine that meets a value it cannot
+    hold (EngineRangeExceeded) or cannot run here (EngineUnavailable) is replaced by the
+    reference, which reruns the job."""
+    try:
+        return run(engine)
+    except (EngineRangeExceeded, EngineUnavailable) as e:
+        if engine != "auto":
+            raise
+        warnings.warn(f"{e}; rerunning on the reference engine", RuntimeWarning, stacklevel=3)
+        return run("reference")
+
+
+def _progress(it: Iterable, progress, work: int, desc: str, ex, unit: str):
     """A tqdm bar when ``progress`` is True, or (None) when the run is expected to take
-    more than ~5 s at the executor's rough speed (``updates_per_second``, node-updates/s)."""
+    more than ~5 s at the executor's rough speed (``Executor.updates_per_second``)."""
     if progress is None:
-        rate = getattr(ex, "updates_per_second", 3e6)
-        progress = work / rate > 5 and not os.environ.get("RNNSIM_NO_PROGRESS")
+        progress = work / ex.updates_per_second > 5 and not os.environ.get("RNNSIM_NO_PROGRESS")
     if not progress:
         return it
     from tqdm import tqdm
 
-    return tqdm(it, desc=desc, unit="block" if desc == "simulate_batch" and hasattr(ex, "advance_many") else "token",
-                leave=False)
+    return tqdm(it, desc=desc, unit=unit, leave=False)

@@ -7,7 +7,7 @@ Usage, from any test module (``tests`` is a package)::
     assert_engine_matches_reference(rnn, token_matrix, "float64", "numba")   # given documents
 
 ``assert_engine_matches_reference(rnn, tokens_or_N, arithmetic="float64", engine="numba", *,
-rtol=1e-12, check_states=True, allow_unsupported=False)``
+rtol=1e-12, check_states=True, check_trace=True, check_random_states=True, allow_unsupported=False)``
 
 * ``tokens_or_N``: an int N (every document of Σ^N, through ``simulate_all``), or a token
   sequence / (B, N) token matrix (through ``simulate_batch``).
@@ -15,7 +15,16 @@ rtol=1e-12, check_states=True, allow_unsupported=False)``
   ``fixed`` formats, within ``rtol`` relative (same NaN/inf positions) in ``float64``, exact
   objects in ``exact`` — or when both raise the same run-time error (same class, node,
   time and message). With ``check_states`` it also compares every node's final value on a
-  few documents (hidden nodes that never reach the output included).
+  few documents (hidden nodes that never reach the output included). With
+  ``check_trace`` it records the first document with both engines (``record="all"``,
+  ``track_max=True``) and compares times, every node's value at every step and the
+  maxima. With ``check_random_states`` it starts both engines from the same random
+  states — every node set to a value of either sign with fraction bits, in range — and
+  compares one token's outputs, node values or errors: networks whose own values are
+  non-negative (probabilities, counters) then still tell truncation toward zero from
+  flooring, in every operation.
+* A compiled engine that stops with :class:`rnnsim.EngineRangeExceeded` (a documented
+  refusal at run time) passes when ``allow_unsupported=True``, and the helper returns None.
 * An engine refusing the format raises :class:`rnnsim.UnsupportedFormat` out of the helper
   (a test fails), unless ``allow_unsupported=True``, in which case the helper returns None.
 * Returns the engine's raw outputs (an array of shape (B, N)).
@@ -26,7 +35,9 @@ from __future__ import annotations
 import numpy as np
 
 import rnnsim
-from rnnsim import SimulationError, UnsupportedFormat, parse_arithmetic, simulate_all, simulate_batch
+from fractions import Fraction
+
+from rnnsim import EngineRangeExceeded, SimulationError, UnsupportedFormat, parse_arithmetic, simulate_all, simulate_batch
 from rnnsim.arith import Fixed, Float64
 from rnnsim.engines import get_engine
 
@@ -73,7 +84,8 @@ def assert_same_values(ref, got, arith, rtol=1e-12, what="outputs"):
 
 
 def assert_engine_matches_reference(rnn, tokens_or_N, arithmetic="float64", engine="numba", *,
-                                    rtol=1e-12, check_states=True, allow_unsupported=False):
+                                    rtol=1e-12, check_states=True, check_trace=True, check_random_states=True,
+                                    allow_unsupported=False):
     """See the module docstring."""
     arith = parse_arithmetic(arithmetic)
     if not isinstance(tokens_or_N, (int, np.integer)):
@@ -85,8 +97,12 @@ def assert_engine_matches_reference(rnn, tokens_or_N, arithmetic="float64", engi
         if allow_unsupported:
             return None
         raise
+    if check_random_states and engine != "reference":
+        _compare_from_random_states(rnn, arith, engine, rtol)
     ref = run_or_error(rnn, tokens_or_N, arith, "reference")
     got = run_or_error(rnn, tokens_or_N, arith, engine)
+    if isinstance(got, EngineRangeExceeded) and allow_unsupported:
+        return None
     if isinstance(ref, Exception) or isinstance(got, Exception):
         assert isinstance(ref, Exception), f"engine {engine!r} raised {got!r}; the reference ran without error"
         assert isinstance(got, Exception), f"the reference raised {ref!r}; engine {engine!r} ran without error"
@@ -98,7 +114,86 @@ def assert_engine_matches_reference(rnn, tokens_or_N, arithmetic="float64", engi
     assert_same_values(ref, got, arith, rtol, what=f"outputs of engine {engine!r} in {arith}")
     if check_states:
         _compare_final_states(rnn, tokens_or_N, arith, engine, rtol)
+    if check_trace:
+        _compare_traces(rnn, tokens_or_N, arith, engine, rtol)
     return got
+
+
+def _first_document(rnn, tokens_or_N):
+    if isinstance(tokens_or_N, (int, np.integer)):
+        return [int(i % rnn.alphabet) for i in range(int(tokens_or_N))]
+    return [int(t) for t in np.asarray(tokens_or_N)[0]]
+
+
+def _compare_traces(rnn, tokens_or_N, arith, engine, rtol):
+    """The recorded trace (every node, every step, maxima) of one document."""
+    doc = _first_document(rnn, tokens_or_N)
+    if not doc:
+        return
+    traces = []
+    for name in ("reference", engine):
+        try:
+            traces.append(rnnsim.simulate(rnn, doc, arith, engine=name, record="all", track_max=True))
+        except SimulationError as e:
+            traces.append(e)
+    ref, got = traces
+    if isinstance(ref, Exception) or isinstance(got, Exception):
+        assert type(ref) is type(got) and str(ref) == str(got), (ref, got)
+        return
+    assert got.times == ref.times, "recorded times differ"
+    names = list(ref.values)
+    assert list(got.values) == names
+    as_arr = lambda tr: np.array([tr.values[n] for n in names], dtype=object)  # noqa: E731
+    r, g = as_arr(ref), as_arr(got)
+    if isinstance(arith, Float64):
+        r, g = r.astype(np.float64), g.astype(np.float64)
+    assert_same_values(r, g, arith, rtol, what=f"recorded trace of engine {engine!r} in {arith}")
+    mr = np.array([ref.max_abs[n] for n in names], dtype=object)
+    mg = np.array([got.max_abs[n] for n in names], dtype=object)
+    if isinstance(arith, Float64):
+        mr, mg = mr.astype(np.float64), mg.astype(np.float64)
+    assert_same_values(mr, mg, arith, rtol, what=f"recorded maxima of engine {engine!r} in {arith}")
+
+
+def random_state_values(rnn, arith, rng) -> list:
+    """A value of either sign for every node, in range and with fraction bits (Fixed: on
+    the grid; float64: a double; exact: a rational)."""
+    vals = []
+    for _ in rnn.nodes:
+        if isinstance(arith, Fixed):
+            top = min(arith.limit, 4) * arith.scale - 1
+            vals.append(Fraction(int(rng.integers(-top, top + 1)), arith.scale))
+        else:
+            v = Fraction(int(rng.integers(-40, 41)), int(rng.choice([1, 3, 7, 16])))
+            vals.append(float(v) if isinstance(arith, Float64) else v)
+    return vals
+
+
+def _compare_from_random_states(rnn, arith, engine, rtol, rows=3, seed=12345):
+    rng = np.random.default_rng(seed)
+    starts = [random_state_values(rnn, arith, rng) for _ in range(rows)]
+    toks = np.array([int(rng.integers(0, rnn.alphabet)) for _ in range(rows)], dtype=np.int64)
+    results = []
+    for name in ("reference", engine):
+        try:
+            ex = get_engine(name).compile(rnn.program, arith)
+            st = ex.init_state(rows)
+            for r, vals in enumerate(starts):
+                ex.set_node_values(st, r, vals)
+            st, out = ex.advance(st, toks, 0)
+            results.append((np.asarray(out), np.array([ex.node_values(st, r) for r in range(rows)], dtype=object)))
+        except (SimulationError, EngineRangeExceeded) as e:
+            results.append(e)           # a refusal from garbage states is documented, not a mismatch
+    ref, got = results
+    if isinstance(got, EngineRangeExceeded):
+        return
+    if isinstance(ref, Exception) or isinstance(got, Exception):
+        assert type(ref) is type(got) and str(ref) == str(got), ("from random states", ref, got)
+        return
+    for (a, b, what) in ((ref[0], got[0], "outputs"), (ref[1], got[1], "node values")):
+        if isinstance(arith, Float64):
+            a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        assert_same_values(a, b, arith, rtol, what=f"{what} of engine {engine!r} from random states in {arith}")
 
 
 def _compare_final_states(rnn, tokens_or_N, arith, engine, rtol, rows=4):

@@ -62,7 +62,8 @@ def test_a_pending_mark_is_removed_when_code_lands():
     stale = [s.id for s in registry.STATEMENTS if s.pending and s.id in registered]
     assert not stale, f"code now realizes {stale}: remove their pending= mark in rnnsim/registry.py"
     rows = {r["lemma"]: r for r in registry.table(lemmas.index())}
-    assert rows["Theorem 1"]["status"].startswith("no code yet (issue")
+    for sid in [s.id for s in registry.STATEMENTS if s.pending]:
+        assert rows[sid]["status"].startswith("no code yet (issue"), sid
 
 
 def test_lemmas_strict_passes_from_outside_the_source_tree(tmp_path):
@@ -200,3 +201,9 @@ def test_marker_scan_skips_unreadable_and_non_utf8_files(tmp_path):
         os.chmod(locked, 0o700)
     assert found["Lemma 2"] == ["sub/test_ok.py"]
     assert set(found) <= {"Lemma 2", "Lemma 3"}       # root may still read the locked directory
+
+
+def test_marker_scan_reads_a_pytestmark_list(tmp_path):
+    (tmp_path / "test_slow.py").write_text(
+        "import pytest\npytestmark = [pytest.mark.slow, pytest.mark.lemma('§2.4 arithmetic', 'Lemma 9')]\n")
+    assert registry.tests_by_lemma(tmp_path) == {"§2.4 arithmetic": ["test_slow.py"], "Lemma 9": ["test_slow.py"]}

@@ -27,8 +27,6 @@ _ENGINES = {
 }
 _cache: dict[str, Engine] = {}
 
-ENGINE_NAMES = tuple(_ENGINES)
-
 
 def get_engine(name: str) -> Engine:
     if name not in _ENGINES:
@@ -85,4 +83,4 @@ def select_engine(program, arith, engine: str = "auto", *, batch: int = 1, work:
     return get_engine("reference")
 
 
-__all__ = ["Engine", "Executor", "get_engine", "select_engine", "available_engines", "ENGINE_NAMES"]
+__all__ = ["Engine", "Executor", "get_engine", "select_engine", "available_engines"]

@@ -1,46 +1,62 @@
-"""The engine interface every engine implements, the reference included.
+"""The engine contract: everything ``simulate``, ``simulate_batch``, ``simulate_all``, the
+trace recorder and the transplant test need is on :class:`Executor` — no engine is asked
+for anything else.
 
 An engine compiles a lowered :class:`~rnnsim.program.Program` for one arithmetic into an
-:class:`Executor` that advances a *batch* of independent runs token by token:
+:class:`Executor` that advances a *batch* of independent runs:
 
-* ``init_state(B)``  — B runs at time 0 (every node at its initial value);
-* ``advance(state, tokens)`` — feed one token per run (an int array of shape (B,)) and run
-  τ steps; returns ``(state, outputs)`` with ``outputs[b]`` the output node's value at the
-  new multiple of τ, in the engine's *raw* representation (see below);
-* ``take(state, rows)`` — the runs at ``rows`` (used to fork a prefix into its b
-  continuations for exhaustive enumeration);
+* ``init_state(B)`` — B runs at time 0 (every node at its initial value);
+* ``advance_many(state, tokens, t0, steps=None)`` — feed ``tokens[:, m]`` (int array
+  (B, M)) for m = 0 … M−1, each held for ``steps`` steps (default τ) starting at time
+  ``t0``; returns ``(state, outputs)`` with ``outputs[b, m]`` the output node's value after
+  token m, raw (see :mod:`rnnsim.engines.raw`). ``steps=1`` with each token repeated τ
+  times runs the same steps one at a time (the recorder does this), so the times in error
+  messages are the same;
+* ``advance(state, tokens, t0)`` — one token per run (B,), τ steps (defined here);
+* ``take(state, rows)`` — the runs at ``rows`` (forking a prefix into its continuations);
 * ``node_values(state, row)`` / ``set_node_values(state, row, values)`` — exact values of
-  every node of one run (used by the transplant test and tests).
+  every node of one run, in node order (the recorder, the transplant test);
+* ``tokens_per_call(batch)`` — how many tokens ``simulate_batch`` feeds per
+  ``advance_many`` call; ``updates_per_second`` — a rough throughput (node-updates/s),
+  used to decide when to show a progress bar; ``raw_outputs_dtype()``.
 
-Raw representations: ``exact`` → Python ints/Fractions (object arrays); ``float64`` →
-float64 arrays; ``Fixed(i, f)`` → the exact value times 2^f as int64 (or Python ints in the
-reference). :func:`raw_to_float` / :func:`raw_to_exact` convert. Errors name node and
-time: :class:`~rnnsim.errors.ReciprocalOfZero`, :class:`~rnnsim.errors.FixedPointOverflow`.
-An engine that cannot represent a format exactly raises
-:class:`~rnnsim.errors.UnsupportedFormat` from :meth:`Engine.check` — it never falls back.
+Errors are built by :mod:`rnnsim.engines.run_errors` (one place); an engine that cannot
+run a format exactly raises :class:`~rnnsim.errors.UnsupportedFormat` from
+:meth:`Engine.check`, before running — it never falls back by itself.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from fractions import Fraction
 
 import numpy as np
 
-from ..arith import Arithmetic, Exact, Fixed, Float64, OverflowSignal
-from ..errors import FixedPointOverflow
+from ..arith import Arithmetic, NodeValueSignal
+from . import run_errors
+from .raw import raw_dtype, raw_to_exact, raw_to_float  # noqa: F401 - re-exported (older imports)
+
+MAX_TIME = (1 << 63) - 1
+"""The largest RNN-time any engine runs to (compiled kernels count time in int64)."""
 
 
 class Executor(ABC):
     program = None
     arith: Arithmetic = None
+    engine_name: str = "?"
+    updates_per_second: float = 3e6      # rough node-updates/s of this executor
 
     @abstractmethod
     def init_state(self, batch: int): ...
 
     @abstractmethod
-    def advance(self, state, tokens: np.ndarray, t0: int):
+    def advance_many(self, state, tokens: np.ndarray, t0: int, steps: int | None = None):
+        """Feed ``tokens[:, m]`` for ``steps`` (default τ) steps each from time ``t0``."""
+
+    def advance(self, state, tokens, t0: int):
         """Run τ steps from time ``t0`` (a multiple of τ) with one token per run."""
+        toks = np.asarray(tokens, dtype=np.int64).reshape(-1, 1)
+        state, out = self.advance_many(state, toks, t0)
+        return state, out[:, 0]
 
     @abstractmethod
     def take(self, state, rows: np.ndarray): ...
@@ -52,18 +68,20 @@ class Executor(ABC):
     @abstractmethod
     def set_node_values(self, state, row: int, values) -> None: ...
 
+    def tokens_per_call(self, batch: int) -> int:
+        """Tokens per ``advance_many`` call in ``simulate_batch`` (1: token by token)."""
+        return 1
+
     def raw_outputs_dtype(self):
         return raw_dtype(self.arith)
 
     def checked_value(self, u: int, v, t: int | None):
-        """The node-value rule (fixed-point overflow) for a value set from outside a step:
-        an initial value (t = 0) or one transplanted by set_node_values (t = None)."""
+        """The node-value rule for a value set from outside a step: an initial value
+        (t = 0) or one transplanted by set_node_values (t = None)."""
         try:
             return self.arith.node_value(v)
-        except OverflowSignal as e:
-            node = self.program.names[u]
-            when = f"at time {t}" if t is not None else "(value set by set_node_values)"
-            raise FixedPointOverflow(f"node {node!r} {when}: {e}", node=node, time=t) from None
+        except NodeValueSignal as e:
+            raise run_errors.node_value_error(self.program, self.arith, u, t, e) from None
 
 
 class Engine(ABC):
@@ -78,53 +96,3 @@ class Engine(ABC):
 
     @abstractmethod
     def compile(self, program, arith: Arithmetic) -> Executor: ...
-
-
-def raw_dtype(arith):
-    if isinstance(arith, Float64):
-        return np.float64
-    if isinstance(arith, Fixed):
-        return np.int64
-    return object
-
-
-def raw_to_float(values, arith) -> np.ndarray:
-    """Raw engine outputs → float64 values."""
-    a = np.asarray(values)
-    if isinstance(arith, Float64):
-        return a.astype(np.float64, copy=False)
-    if isinstance(arith, Fixed):
-        return a.astype(np.float64) / float(arith.scale) if a.dtype != object else np.vectorize(
-            lambda v: float(Fraction(int(v), arith.scale)), otypes=[np.float64])(a)
-    return np.vectorize(float, otypes=[np.float64])(a) if a.size else a.astype(np.float64)
-
-
-def raw_to_exact(values, arith) -> np.ndarray:
-    """Raw engine outputs → object array of exact ints/Fractions."""
-    a = np.asarray(values)
-    out = np.empty(a.shape, dtype=object)
-    flat_in = a.reshape(-1)
-    flat_out = out.reshape(-1)
-    for i, v in enumerate(flat_in):
-        if isinstance(arith, Fixed):
-            q = Fraction(int(v), arith.scale)
-        elif isinstance(arith, Float64):
-            q = Fraction(float(v))
-        else:
-            q = Fraction(v)
-        flat_out[i] = q.numerator if q.denominator == 1 else q
-    return out
-
-
-def exact_to_raw(value, arith):
-    """One exact value → the raw representation of ``arith``."""
-    if isinstance(arith, Fixed):
-        q = arith.quantize(value)
-        return int(q * arith.scale)
-    if isinstance(arith, Float64):
-        return float(value)
-    return value
-
-
-def is_exact_arith(arith) -> bool:
-    return isinstance(arith, Exact)

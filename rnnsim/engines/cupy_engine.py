@@ -72,12 +72,12 @@ class CupyExecutor(ArrayExecutor):
             self.dev = {k: cp.asarray(np.ascontiguousarray(v)) for k, v in dict(
                 ops=p.ops.astype(np.int32), aux=p.aux, kconst=p.kconst, trows=p.term_rows.astype(np.int32),
                 tw=p.term_w, inputs=p.inputs.astype(np.int32), check_rows=p.check_rows.astype(np.int32),
-                check_nodes=p.check_nodes).items()}
+                check_nodes=p.check_nodes, terminal=p.terminal.astype(np.int8)).items()}
 
     # ---- state on the device ------------------------------------------------------------------
     def init_state(self, batch):
         cp = _cupy()
-        return cp.asarray(np.repeat(self.init_raw[:, None], int(batch), axis=1))
+        return cp.asarray(np.repeat(self.initial[:, None], int(batch), axis=1))
 
     def take(self, state, rows):
         cp = _cupy()
@@ -90,7 +90,7 @@ class CupyExecutor(ArrayExecutor):
         state[:, row] = _cupy().asarray(col)
 
     # ---- running ----------------------------------------------------------------------------
-    def _run(self, state, toks, t0):
+    def _run(self, state, toks, t0, steps):
         cp = _cupy()
         p = self.plan
         B, M = toks.shape
@@ -105,7 +105,7 @@ class CupyExecutor(ArrayExecutor):
             if self.straight:
                 kern = straight_line_kernel(self.program, self.arith, p)
                 kern(((B + BLOCK - 1) // BLOCK,), (BLOCK,),
-                     (V, tok, i64(B), i64(M), i64(t0), out, ek, et, ew, ec, ev))
+                     (V, tok, i64(B), i64(M), i64(t0), i64(steps), out, ek, et, ew, ec, ev))
             else:
                 kern = interpreter_kernel(self.fixed)
                 d = self.dev
@@ -114,10 +114,10 @@ class CupyExecutor(ArrayExecutor):
                 for lane0 in range(0, B, L):
                     width = min(L, B - lane0)
                     kern(((width + BLOCK - 1) // BLOCK,), (BLOCK,), (
-                        V, tok, i64(B), i64(M), i64(t0), i64(self.program.tau), d["ops"], i64(p.n_ops),
+                        V, tok, i64(B), i64(M), i64(t0), i64(steps), d["ops"], i64(p.n_ops),
                         d["aux"], d["kconst"], d["trows"], i64(p.term_rows.shape[1]), d["tw"], d["inputs"],
                         np.int32(len(p.inputs)), np.int32(p.onehot), np.int32(p.output), d["check_rows"],
-                        d["check_nodes"], np.int32(len(p.check_nodes)), np.int32(p.frac_bits), i64(p.max_raw),
+                        d["check_nodes"], d["terminal"], np.int32(len(p.check_nodes)), np.int32(p.frac_bits), i64(p.max_raw),
                         np.int32(p.saturate), i64(p.n), i64(p.n_rows), R, i64(lane0), i64(L), out,
                         ek, et, ew, ec, ev))
         host_out = cp.asnumpy(out).T

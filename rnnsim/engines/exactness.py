@@ -1,145 +1,174 @@
-"""Exactness check of fixed-point formats for the compiled engines (THEORY §2.4: an engine
-that cannot represent a format exactly refuses it; it never silently differs).
+"""The exactness boundary of the compiled engines — derived and enforced here, in one place
+(THEORY §2.4: an engine that cannot represent a format exactly refuses it; it never
+silently differs).
 
-Statement realized (THEORY §2.4, "intermediates may use wider internal precision; an engine
-that cannot represent them exactly must refuse the format"): with raw values X = v·2^f held
-in signed 64-bit integers and products/sums formed in 64 or 128 bits, the compiled engines
-compute every operation of a ``Fixed(i, f)`` run *exactly as the reference does* provided
-that, for every operation, (a) the exact intermediate before truncation is < 2^127 in
-magnitude (< 2^63 for the fast 64-bit path), and (b) the truncated result is < 2^63. Both
-are decided before running from a magnitude bound per register: node values satisfy
-|X| ≤ 2^(i+f) − 1 (every node value passes the overflow rule), tokens |X| ≤ (b−1)·2^f, and
-for the operations, with M the operand bounds and W, C the quantized raw constants,
+Representation: raw values X = v·2^f in signed 64-bit registers; each operation is
+computed on one of these paths (chosen per operation from magnitude bounds):
+
+* ``int64`` — the exact intermediate is < 2^63, so 64-bit arithmetic is exact;
+* ``int_weights`` — an Affine whose weights are integers (multiples of 2^f): no shift;
+* ``wide`` — products and sums formed exactly in 128 bits (two's complement on 64-bit
+  halves), then truncated by 2^f; the truncated result is narrowed to 64 bits with a
+  *run-time check* when its bound is not provably < 2^63;
+* ``recip64`` — 2^(2f) / X in 64 bits (f ≤ 31); ``recip_wide`` — 2^(2f) / X by an exact
+  128-by-64-bit division (32 ≤ f ≤ 62), narrowed with a run-time check.
+
+A checked narrowing that fails stops the run with
+:class:`~rnnsim.errors.EngineRangeExceeded` naming node, time and bits (``engine="auto"``
+then reruns on the reference): a compiled engine either returns the reference's values or
+says it cannot.
+
+A format is refused before running (:class:`~rnnsim.errors.UnsupportedFormat`, naming the
+node, the bits needed, and the largest ``fixed:I:F`` with the same F that the network
+supports) when
+
+1. node values do not fit: 1 + i + f > 64 bits;
+2. a quantized constant (weight, offset) needs ≥ 64 bits raw;
+3. a token does not fit its raw register: (b−1)·2^f ≥ 2^63 (value-encoded input);
+4. an Affine's exact 128-bit sum can reach 2^127.
+
+Bounds (Python ints): node values |X| ≤ 2^(i+f) − 1 (every node value passes the
+overflow rule), tokens (b−1)·2^f, and with M the operand bounds, W, C the raw constants:
 
     Affine   |Σ W_j·X_j + C·2^f| ≤ Σ|W_j|·M_j + |C|·2^f        result ≤ that / 2^f
     Affine with every W_j a multiple of 2^f (integer weights):  Σ|W_j/2^f|·M_j + |C|, no shift
     Prod     |X·Y| ≤ M_a·M_b                                    result ≤ that / 2^f
-    Recip    2^(2f)/|X| ≤ 2^(2f)   (needs f ≤ 31)               ReLU keeps M.
+    Recip    2^(2f)/|X| ≤ 2^(2f)                                ReLU keeps M.
 
-A program that fails (a) or (b) somewhere raises :class:`~rnnsim.errors.UnsupportedFormat`
-naming the operation's node, the bits it needs, and the largest ``Fixed(i, f)`` with the
-same f that this network supports. Soundness (every value a run computes is within these
-bounds) is tested against an independent raw-integer interpreter.
+A result whose bound is ≥ 2^63 is checked at run time and bounded by 2^63 − 1 afterwards.
+Soundness (every value a completed run computes is within these bounds) is tested against
+an independent raw-integer interpreter; the boundary itself by a sweep of formats around
+it (tests/rnnsim/test_engines_boundary.py).
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
+from dataclasses import dataclass
 
-from ..arith import Fixed
+from ..arith import Fixed, describe_number
 from ..errors import UnsupportedFormat
 from ..program import AFFINE, CONST, PROD, RECIP, RELU
+from .raw import program_constants
 
 INT64_LIMIT = 1 << 63        # |raw register value| must be < this
 WIDE_LIMIT = 1 << 127        # |intermediate| must be < this (128-bit path)
-RECIP_MAX_FRAC = 31          # 2^(2f) must fit in int64
+RECIP64_MAX_FRAC = 31        # 2^(2f) fits in int64: Recip on the 64-bit path
+MAX_NODE_BITS = 64           # bit size 1 + i + f of node values
 
 # per-op arithmetic path chosen for a Fixed format
-PATH_INT64, PATH_INT_WEIGHTS, PATH_WIDE = "int64", "int_weights", "wide"
+PATH_INT64, PATH_INT_WEIGHTS, PATH_WIDE, PATH_RECIP64, PATH_RECIP_WIDE = (
+    "int64", "int_weights", "wide", "recip64", "recip_wide")
 
 
-def raw_const(value, arith):
-    """An exact constant in the raw representation of ``arith`` (Python int for Fixed)."""
-    if isinstance(arith, Fixed):
-        return int(arith.quantize(value) * arith.scale)
-    return float(value)
+@dataclass
+class Bounds:
+    """Raw magnitude bounds of one program in one Fixed format."""
+
+    reg: list            # bound per register (node registers, then one per op)
+    inter: list          # bound of each op's exact intermediate (before truncation)
+    int_weights: list    # Affine with integer weights (no shift)
+    checked: list        # op's 64-bit result is checked at run time (its bound is ≥ 2^63)
+    token: int           # bound of an input register
 
 
-def register_bounds(program, arith, conv=None):
-    """Raw magnitude bounds: (bound per register, intermediate bound per op) as Python ints."""
+def register_bounds(program, arith: Fixed, conv=None) -> Bounds:
+    """Raw magnitude bounds of every register and intermediate (Python ints)."""
     p = program
     n = p.n_nodes
     f = arith.frac_bits
     if conv is None:
-        conv = [raw_const(c, arith) for c in p.consts]
+        conv = program_constants(p, arith)
     max_raw = (1 << (arith.int_bits + f)) - 1
-    bound = [max_raw] * n
-    tok = (p.alphabet - 1) << f if p.encoding == "value" else 1 << f
+    reg = [max_raw] * n
+    token = (p.alphabet - 1) << f if p.encoding == "value" else 1 << f
     for i in p.inputs:
-        bound[int(i)] = tok
+        reg[int(i)] = token
     inter: list[int] = []
     int_weights: list[bool] = []
+    checked: list[bool] = []
     mask = (1 << f) - 1
     for k in range(p.n_ops):
         c = int(p.op_code[k])
         a = int(p.op_a[k])
+        iw = False
         if c == AFFINE:
             ws = [conv[int(j)] for j in p.term_w[a:p.op_b[k]]]
             regs = [int(r) for r in p.term_reg[a:p.op_b[k]]]
             cst = conv[int(p.op_c[k])]
             if all(w & mask == 0 for w in ws):
-                s = sum(abs(w >> f) * bound[r] for w, r in zip(ws, regs)) + abs(cst)
-                int_weights.append(True)
-                inter.append(s)
-                bound.append(s)
+                iw = True
+                s = sum(abs(w >> f) * reg[r] for w, r in zip(ws, regs)) + abs(cst)
+                res = s
             else:
-                s = sum(abs(w) * bound[r] for w, r in zip(ws, regs)) + (abs(cst) << f)
-                int_weights.append(False)
-                inter.append(s)
-                bound.append(s >> f)
+                s = sum(abs(w) * reg[r] for w, r in zip(ws, regs)) + (abs(cst) << f)
+                res = s >> f
         elif c == CONST:
-            v = abs(conv[int(p.op_c[k])])
-            int_weights.append(False)
-            inter.append(v)
-            bound.append(v)
+            s = res = abs(conv[int(p.op_c[k])])
         elif c == RELU:
-            int_weights.append(False)
-            inter.append(bound[a])
-            bound.append(bound[a])
+            s = res = reg[a]
         elif c == PROD:
-            s = bound[a] * bound[int(p.op_b[k])]
-            int_weights.append(False)
-            inter.append(s)
-            bound.append(s >> f)
+            s = reg[a] * reg[int(p.op_b[k])]
+            res = s >> f
         else:  # RECIP: |2^(2f) / X| with |X| ≥ 1
-            s = 1 << (2 * f)
-            int_weights.append(False)
-            inter.append(s)
-            bound.append(s)
-    return bound, inter, int_weights
+            s = res = 1 << (2 * f)
+        chk = res >= INT64_LIMIT
+        inter.append(s)
+        int_weights.append(iw)
+        checked.append(chk)
+        reg.append(INT64_LIMIT - 1 if chk else res)
+    return Bounds(reg, inter, int_weights, checked, token)
 
 
-def fixed_paths(program, arith, conv=None, *, engine: str = "numba"):
-    """Per op: the arithmetic path (int64, int_weights for integer-weight Affines, or wide
-    128-bit), and the raw bound per register — or UnsupportedFormat."""
+def fixed_paths(program, arith: Fixed, conv=None, *, engine: str = "numba"):
+    """Per op: its arithmetic path, and the bounds — or UnsupportedFormat."""
     if conv is None:
-        conv = [raw_const(c, arith) for c in program.consts]
+        conv = program_constants(program, arith)
     problem = _first_problem(program, arith, conv)
     if problem is not None:
         raise UnsupportedFormat(_refusal(program, arith, problem, engine))
-    bound, inter, intw = register_bounds(program, arith, conv)
+    bounds = register_bounds(program, arith, conv)
     paths = []
     for k in range(program.n_ops):
-        if inter[k] >= INT64_LIMIT:
+        code = int(program.op_code[k])
+        if code == RECIP:
+            paths.append(PATH_RECIP64 if arith.frac_bits <= RECIP64_MAX_FRAC else PATH_RECIP_WIDE)
+        elif bounds.inter[k] >= INT64_LIMIT:
             paths.append(PATH_WIDE)
-        elif int(program.op_code[k]) == AFFINE and intw[k]:
+        elif code == AFFINE and bounds.int_weights[k]:
             paths.append(PATH_INT_WEIGHTS)
         else:
             paths.append(PATH_INT64)
-    return paths, bound
+    return paths, bounds
 
 
 def _first_problem(p, arith, conv=None):
     """None if supported, else (op index or -1, kind, bits needed, what)."""
     f = arith.frac_bits
-    if arith.int_bits + f > 63:
+    if 1 + arith.int_bits + f > MAX_NODE_BITS:
         return (-1, "node", arith.int_bits + f + 1, "node values")
     if conv is None:
-        conv = [raw_const(c, arith) for c in p.consts]
-    for v in conv:
+        conv = program_constants(p, arith)
+    for ci, v in enumerate(conv):
         if abs(v) >= INT64_LIMIT:
-            return (-1, "const", abs(v).bit_length() + 1, f"the constant {Fraction(v, 1 << f)}")
-    bound, inter, _ = register_bounds(p, arith, conv)
-    n = p.n_nodes
+            return (_const_user(p, ci), "const", abs(v).bit_length() + 1,
+                    f"the constant {describe_number(p.consts[ci])}")
+    if p.encoding == "value" and ((p.alphabet - 1) << f) >= INT64_LIMIT:
+        return (-1, "token", ((p.alphabet - 1) << f).bit_length() + 1,
+                f"token {p.alphabet - 1} of input {p.names[int(p.inputs[0])]!r}")
+    b = register_bounds(p, arith, conv)
     for k in range(p.n_ops):
-        c = int(p.op_code[k])
-        if c == RECIP and f > RECIP_MAX_FRAC:
-            return (k, "recip", 2 * f + 1, "a Recip (2^(2f)/X)")
-        if inter[k] >= WIDE_LIMIT:
-            return (k, "inter", inter[k].bit_length() + 1, _opname(c) + " intermediate")
-        if bound[n + k] >= INT64_LIMIT:
-            return (k, "result", bound[n + k].bit_length() + 1, _opname(c) + " result")
+        if b.inter[k] >= WIDE_LIMIT:
+            return (k, "inter", b.inter[k].bit_length() + 1, _opname(int(p.op_code[k])) + " intermediate")
     return None
+
+
+def _const_user(p, ci):
+    for k in range(p.n_ops):
+        code = int(p.op_code[k])
+        if (code in (AFFINE, CONST) and int(p.op_c[k]) == ci) or (
+                code == AFFINE and ci in p.term_w[int(p.op_a[k]):int(p.op_b[k])]):
+            return k
+    return -1
 
 
 def _opname(c):
@@ -149,7 +178,7 @@ def _opname(c):
 def largest_supported_int_bits(program, frac_bits: int) -> int | None:
     """The largest int_bits i such that Fixed(i, frac_bits) passes the exactness check on
     ``program`` (None if even i = 1 does not)."""
-    hi = 63 - frac_bits
+    hi = MAX_NODE_BITS - 1 - frac_bits
     if hi < 1 or _first_problem(program, Fixed(1, frac_bits)) is not None:
         return None
     lo = 1
@@ -166,20 +195,18 @@ def _refusal(p, arith, problem, engine):
     k, kind, bits, what = problem
     if kind == "node":
         where = f"node values of {arith} need {bits} bits"
-    elif kind == "const":
-        where = f"{what} needs {bits} bits in {arith}"
+    elif kind == "token":
+        where = f"{what} needs {bits} bits raw in {arith}"
     else:
-        node = p.names[int(p.op_node[k])]
-        where = f"node {node!r}: {what} can need {bits} bits in {arith}"
-    best = largest_supported_int_bits(p, arith.frac_bits) if arith.frac_bits <= 62 else None
+        node = p.names[int(p.op_node[k])] if k >= 0 else "?"
+        verb = "needs" if kind == "const" else "can need"
+        where = f"node {node!r}: {what} {verb} {bits} bits in {arith}"
+    best = largest_supported_int_bits(p, arith.frac_bits) if arith.frac_bits <= MAX_NODE_BITS - 2 else None
     hint = (f"the largest format with frac_bits={arith.frac_bits} this engine runs exactly on this "
             f"network is fixed:{best}:{arith.frac_bits} (bit size {1 + best + arith.frac_bits})"
-            if best is not None else
-            f"no format with frac_bits={arith.frac_bits} fits"
-            + (" (a Recip needs frac_bits ≤ 31)"
-               if arith.frac_bits > RECIP_MAX_FRAC and RECIP in set(p.op_code.tolist()) else ""))
+            if best is not None else f"no format with frac_bits={arith.frac_bits} fits")
     return (
         f"engine {engine!r} cannot run {arith} exactly: {where}, but it holds values in 64-bit "
-        f"registers and forms products and sums in at most 128 bits (bit size ≤ 64, Recip needs "
-        f"frac_bits ≤ {RECIP_MAX_FRAC}); {hint}. Use engine='reference' for this format."
+        f"registers and forms products and sums in at most 128 bits (bit size ≤ {MAX_NODE_BITS}, constants "
+        f"and tokens < 2^63 raw, Affine sums < 2^127); {hint}. Use engine='reference' for this format."
     )

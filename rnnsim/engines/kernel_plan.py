@@ -18,8 +18,13 @@ without changing any rounding, and moves the commit into the operations:
 * A check list names the rows the fixed-point overflow rule must inspect, in node order
   (the reference's order), leaving out rows whose bound proves they cannot overflow.
 
-Fixed formats are first checked for exactness in 64/128-bit arithmetic
-(:mod:`rnnsim.engines.exactness`), which also picks the path of every operation.
+``build_plan`` runs named passes in order — ``formats`` (float64/Fixed only), ``constants``
+(the raw constant pool; a float64 constant beyond the double range is refused naming its
+node), ``exactness`` (:mod:`rnnsim.engines.exactness`: refuses a Fixed format that is not
+exact in 64/128-bit arithmetic and picks the path of every operation), ``operations``
+(one kernel op per Program op; an Affine with no terms becomes a constant), ``fusion``,
+``registers`` (commit targets, liveness, rows), ``checks`` (the overflow rule's rows) and
+``tables`` (both parities). An error raised by a pass names it.
 """
 
 from __future__ import annotations
@@ -31,13 +36,14 @@ import numpy as np
 from ..arith import Fixed, Float64
 from ..errors import UnsupportedFormat
 from ..program import AFFINE, PROD, RECIP, RELU
-from .exactness import PATH_INT_WEIGHTS, PATH_WIDE, fixed_paths, raw_const
+from .exactness import PATH_INT_WEIGHTS, PATH_RECIP_WIDE, PATH_WIDE, fixed_paths
+from .raw import program_constants
 
 # kernel opcodes
 (K_CONST, K_AFFINE, K_RELU, K_PROD, K_RECIP, K_COPY, K_AFFINE_INT, K_AFFINE_WIDE, K_PROD_WIDE,
- K_AFFINE_RELU, K_AFFINE_INT_RELU) = range(11)
+ K_AFFINE_RELU, K_AFFINE_INT_RELU, K_RECIP_WIDE) = range(12)
 KNAMES = ("const", "affine", "relu", "prod", "recip", "copy", "affine_int", "affine_wide", "prod_wide",
-          "affine_relu", "affine_int_relu")
+          "affine_relu", "affine_int_relu", "recip_wide")
 AFFINE_CODES = (K_AFFINE, K_AFFINE_INT, K_AFFINE_WIDE, K_AFFINE_RELU, K_AFFINE_INT_RELU)
 
 
@@ -49,7 +55,7 @@ class KernelPlan:
     n_rows: int                  # 2n + temporaries
     n_temps: int
     ops: np.ndarray              # int32 [2, nk, 4]: code, dst row, a row / term start, b row / term stop
-    aux: np.ndarray              # int64 [nk]: program op index (for error messages), -1 for copies
+    aux: np.ndarray              # int64 [nk]: node named by a Recip or range error (run_errors), -1 for copies
     kconst: np.ndarray           # float64 or int64 [nk]: CONST value / affine offset (raw)
     term_rows: np.ndarray        # int32 [2, nt]: row of each Affine term
     term_rows2: np.ndarray       # int32 [2, nt]: second factor row of a product term, −1 if none
@@ -59,7 +65,7 @@ class KernelPlan:
     output: int                  # node index of the output
     check_rows: np.ndarray       # int32 [2, m]: next-bank row of each node the overflow rule inspects
     check_nodes: np.ndarray      # int64 [m]: its node index (ascending)
-    init_raw: np.ndarray         # raw initial value per node (0 for inputs)
+    terminal: np.ndarray         # int8 [nk]: 1 when no op reads the result (only node commits do)
     fixed: bool
     frac_bits: int = 0
     max_raw: int = 0             # 2^(i+f) − 1
@@ -78,7 +84,7 @@ class _VOp:
 
     code: int
     reg: int                      # Program register holding the result
-    k: int                        # Program op index (for Recip error messages)
+    k: int                        # node named by its errors: first in node order holding the op
     a: int = -1
     b: int = -1
     terms: list = field(default_factory=list)    # (weight, reg, reg2 or -1)
@@ -94,53 +100,91 @@ class _VOp:
             return out
         if self.code in (K_PROD, K_PROD_WIDE):
             return [self.a, self.b]
-        if self.code in (K_RELU, K_RECIP, K_COPY):
+        if self.code in (K_RELU, K_RECIP, K_RECIP_WIDE, K_COPY):
             return [self.a]
         return []
 
 
+class _Ctx:
+    """What the passes of :func:`build_plan` read and write."""
+
+    def __init__(self, program, arith, engine, fuse):
+        self.program, self.arith, self.engine, self.fuse = program, arith, engine, fuse
+        self.fixed = isinstance(arith, Fixed)
+        self.f = arith.frac_bits if self.fixed else 0
+        self.n = program.n_nodes
+        self.conv = self.paths = self.bounds = self.vops = None
+        self.plan = None
+
+
 def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> KernelPlan:
-    """Lower ``program`` for ``arith`` (float64 or Fixed); raises UnsupportedFormat when a
-    Fixed format cannot be computed exactly (see :mod:`rnnsim.engines.exactness`)."""
-    if not isinstance(arith, (Fixed, Float64)):
+    """Lower ``program`` for ``arith`` (float64 or Fixed) by the passes of :data:`PASSES`;
+    raises UnsupportedFormat (naming the pass) when a format cannot run exactly."""
+    ctx = _Ctx(program, arith, engine, fuse)
+    for name, run in PASSES:
+        try:
+            run(ctx)
+        except UnsupportedFormat as e:
+            raise UnsupportedFormat(f"{e} [kernel plan pass {name!r}]") from None
+    return ctx.plan
+
+
+def _pass_formats(ctx):
+    if not isinstance(ctx.arith, (Fixed, Float64)):
         raise UnsupportedFormat(
-            f"engine {engine!r} runs float64 and fixed formats only, not {arith!r}; "
+            f"engine {ctx.engine!r} runs float64 and fixed formats only, not {ctx.arith!r}; "
             "exact arithmetic runs on engine='reference'"
         )
-    p = program
-    n = p.n_nodes
-    fixed = isinstance(arith, Fixed)
-    conv = [raw_const(c, arith) for c in p.consts]
-    paths, bounds = fixed_paths(p, arith, conv, engine=engine) if fixed else (None, None)
-    f = arith.frac_bits if fixed else 0
 
-    # --- virtual ops, one per Program op -------------------------------------------------------
+
+def _pass_constants(ctx):
+    ctx.conv = program_constants(ctx.program, ctx.arith)
+
+
+def _pass_exactness(ctx):
+    if ctx.fixed:
+        ctx.paths, ctx.bounds = fixed_paths(ctx.program, ctx.arith, ctx.conv, engine=ctx.engine)
+
+
+def _pass_operations(ctx):
+    """One virtual op per Program op, with the kernel opcode of its path."""
+    p, conv, f, n = ctx.program, ctx.conv, ctx.f, ctx.n
     vops: list[_VOp] = []
     for k in range(p.n_ops):
         c = int(p.op_code[k])
         a, b = int(p.op_a[k]), int(p.op_b[k])
-        path = paths[k] if fixed else None
-        if c == AFFINE:
+        path = ctx.paths[k] if ctx.fixed else None
+        owner = int(p.op_node[k])
+        if c == AFFINE and a == b:          # no terms: the (quantized) offset itself
+            vops.append(_VOp(K_CONST, n + k, owner, const=conv[int(p.op_c[k])]))
+        elif c == AFFINE:
             code = K_AFFINE_WIDE if path == PATH_WIDE else K_AFFINE_INT if path == PATH_INT_WEIGHTS else K_AFFINE
             ws = [conv[int(j)] for j in p.term_w[a:b]]
             if code == K_AFFINE_INT:
                 ws = [w >> f for w in ws]
             terms = [(w, int(r), -1) for w, r in zip(ws, p.term_reg[a:b])]
-            vops.append(_VOp(code, n + k, k, terms=terms, const=conv[int(p.op_c[k])]))
+            vops.append(_VOp(code, n + k, owner, terms=terms, const=conv[int(p.op_c[k])]))
         elif c == PROD:
-            vops.append(_VOp(K_PROD_WIDE if path == PATH_WIDE else K_PROD, n + k, k, a=a, b=b))
+            vops.append(_VOp(K_PROD_WIDE if path == PATH_WIDE else K_PROD, n + k, owner, a=a, b=b))
         elif c == RELU:
-            vops.append(_VOp(K_RELU, n + k, k, a=a))
+            vops.append(_VOp(K_RELU, n + k, owner, a=a))
         elif c == RECIP:
-            vops.append(_VOp(K_RECIP, n + k, k, a=a))
+            vops.append(_VOp(K_RECIP_WIDE if path == PATH_RECIP_WIDE else K_RECIP, n + k, owner, a=a))
         else:
-            vops.append(_VOp(K_CONST, n + k, k, const=conv[int(p.op_c[k])]))
+            vops.append(_VOp(K_CONST, n + k, owner, const=conv[int(p.op_c[k])]))
+    ctx.vops = vops
 
-    is_src = {int(s) for s in p.src if s >= n}
-    if fuse:
-        vops = _fuse(vops, n, is_src)
 
-    # --- which op writes straight into a node's next-bank row ------------------------------
+def _pass_fusion(ctx):
+    if ctx.fuse:
+        is_src = {int(s) for s in ctx.program.src if s >= ctx.n}
+        ctx.vops = _fuse(ctx.vops, ctx.n, is_src)
+
+
+def _pass_registers(ctx):
+    """Which op writes straight into a node's next-bank row, the commit copies, and a
+    row for every temporary (reused after its last reader: liveness)."""
+    p, n, vops = ctx.program, ctx.n, ctx.vops
     producer = {v.reg: i for i, v in enumerate(vops)}
     owner_of: dict[int, int] = {}            # vop index → node
     copies: list[tuple[int, int]] = []       # (node u, Program register to copy)
@@ -152,8 +196,6 @@ def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> K
             owner_of[producer[s]] = u
         else:
             copies.append((u, s))
-
-    # --- liveness of temporaries -------------------------------------------------------------
     last_use: dict[int, int] = {}
     for i, v in enumerate(vops):
         for r in v.reads():
@@ -175,8 +217,30 @@ def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> K
             else:
                 free.append(slot)
         free.extend(dying.pop(i, ()))
+    ctx.row_of, ctx.copies, ctx.owner_of, ctx.producer, ctx.n_temps = row_of, copies, owner_of, producer, n_temps
 
-    # --- kernel op table (virtual rows: cur bank [0,n), next bank [n,2n), temps) -----------------
+
+def _pass_checks(ctx):
+    """Nodes the overflow rule must inspect (node order), leaving out those whose bound
+    proves they stay in range."""
+    p, n = ctx.program, ctx.n
+    ctx.check_nodes = []
+    ctx.max_raw = ((1 << (ctx.arith.int_bits + ctx.f)) - 1) if ctx.fixed else 0
+    if not ctx.fixed:
+        return
+    input_set = {int(i) for i in p.inputs}
+    for u in range(n):
+        s = int(p.src[u])
+        if s < 0:
+            continue
+        bound = ctx.max_raw if (s < n and s not in input_set) else ctx.bounds.reg[s]
+        if bound > ctx.max_raw:
+            ctx.check_nodes.append(u)
+
+
+def _pass_tables(ctx):
+    """The kernel op table over virtual rows, then physical rows for both parities."""
+    n, row_of = ctx.n, ctx.row_of
     rows: list[tuple[int, int, int, int]] = []
     aux: list[int] = []
     kconst: list = []
@@ -184,7 +248,10 @@ def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> K
     trow2: list[int] = []
     tw: list = []
     counts: dict[str, int] = {}
-    for v in vops:
+    read = {r for v in ctx.vops for r in v.reads()}
+    terminal: list[int] = []
+    for v in ctx.vops:
+        terminal.append(0 if v.reg in read else 1)
         d = row_of[v.reg]
         if v.code in AFFINE_CODES:
             start = len(trow)
@@ -202,27 +269,14 @@ def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> K
         kconst.append(v.const)
         aux.append(v.k)
         counts[KNAMES[v.code]] = counts.get(KNAMES[v.code], 0) + 1
-    for u, s in copies:
-        src_row = row_of[s] if s < n else n + owner_of[producer[s]]
+    for u, s in ctx.copies:
+        src_row = row_of[s] if s < n else n + ctx.owner_of[ctx.producer[s]]
         rows.append((K_COPY, n + u, src_row, 0))
+        terminal.append(0)
         aux.append(-1)
         kconst.append(0)
         counts["copy"] = counts.get("copy", 0) + 1
 
-    # --- overflow checks (Fixed): next-bank rows in node order ----------------------------------
-    check_nodes: list[int] = []
-    max_raw = ((1 << (arith.int_bits + f)) - 1) if fixed else 0
-    if fixed:
-        input_set = {int(i) for i in p.inputs}
-        for u in range(n):
-            s = int(p.src[u])
-            if s < 0:
-                continue
-            bound = max_raw if (s < n and s not in input_set) else bounds[s]
-            if bound > max_raw:
-                check_nodes.append(u)
-
-    # --- both parities -----------------------------------------------------------------------
     def phys(r, par):
         if r < 0:
             return -1
@@ -248,24 +302,27 @@ def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> K
                 ops[par, i] = (code, phys(d, par), phys(a, par), 0)
         trows[par] = [phys(r, par) for r in trow]
         trows2[par] = [phys(r, par) for r in trow2]
-    check_rows = np.array([[phys(n + u, par) for u in check_nodes] for par in (0, 1)],
-                          dtype=np.int32).reshape(2, len(check_nodes))
-
-    dtype = np.int64 if fixed else np.float64
-    input_set = {int(i) for i in p.inputs}
-    init_raw = np.zeros(n, dtype=dtype)
-    for u, val in enumerate(p.init):
-        if u not in input_set:
-            init_raw[u] = raw_const(val, arith)
-    return KernelPlan(
-        n=n, n_rows=2 * n + n_temps, n_temps=n_temps, ops=ops, aux=np.asarray(aux, dtype=np.int64),
+    check_rows = np.array([[phys(n + u, par) for u in ctx.check_nodes] for par in (0, 1)],
+                          dtype=np.int32).reshape(2, len(ctx.check_nodes))
+    dtype = np.int64 if ctx.fixed else np.float64
+    p = ctx.program
+    ctx.plan = KernelPlan(
+        n=n, n_rows=2 * n + ctx.n_temps, n_temps=ctx.n_temps, ops=ops, aux=np.asarray(aux, dtype=np.int64),
         kconst=np.asarray(kconst, dtype=dtype), term_rows=trows, term_rows2=trows2,
         term_w=np.asarray(tw, dtype=dtype), inputs=np.asarray(p.inputs, dtype=np.int32),
         onehot=p.encoding == "onehot", output=int(p.output), check_rows=check_rows,
-        check_nodes=np.asarray(check_nodes, dtype=np.int64), init_raw=init_raw, fixed=fixed,
-        frac_bits=f, max_raw=max_raw, saturate=fixed and arith.overflow == "saturate", fused=fuse,
-        counts=counts,
+        check_nodes=np.asarray(ctx.check_nodes, dtype=np.int64), terminal=np.asarray(terminal, dtype=np.int8),
+        fixed=ctx.fixed,
+        frac_bits=ctx.f, max_raw=ctx.max_raw, saturate=ctx.fixed and ctx.arith.overflow == "saturate",
+        fused=ctx.fuse, counts=counts,
     )
+
+
+PASSES = (
+    ("formats", _pass_formats), ("constants", _pass_constants), ("exactness", _pass_exactness),
+    ("operations", _pass_operations), ("fusion", _pass_fusion), ("registers", _pass_registers),
+    ("checks", _pass_checks), ("tables", _pass_tables),
+)
 
 
 def _fuse(vops: list[_VOp], n: int, is_src: set) -> list[_VOp]:

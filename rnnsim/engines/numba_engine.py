@@ -72,10 +72,11 @@ class NumbaExecutor(ArrayExecutor):
         super().__init__(program, arith, plan, engine="numba")
         self.threads = threads
 
-    def _run(self, state, toks, t0):
+    def _run(self, state, toks, t0, steps):
         import numba
 
         from . import numba_kernels as K
+        from .numba_cache import call
 
         p = self.plan
         V = np.ascontiguousarray(state, dtype=self.dtype)
@@ -91,16 +92,16 @@ class NumbaExecutor(ArrayExecutor):
         numba.set_num_threads(threads)
         try:
             C = chunk_size(p.n_rows, B, threads)
-            common = (V, toks, np.int64(t0), np.int64(self.program.tau), p.ops, p.aux, p.kconst,
+            common = (V, toks, np.int64(t0), np.int64(steps), p.ops, p.aux, p.kconst,
                       p.term_rows, p.term_rows2, p.term_w, p.inputs, p.onehot, np.int64(p.output),
                       np.int64(C), np.int64(p.n_rows))
             if self.fixed:
                 ev = np.zeros(B, dtype=np.int64)
-                K.run_fixed(*common, p.check_rows, p.check_nodes, np.int64(p.frac_bits),
+                call(K.run_fixed, *common, p.check_rows, p.check_nodes, p.terminal, np.int64(p.frac_bits),
                             np.int64(p.max_raw), p.saturate, out, ek, et, ew, ec, ev)
             else:
                 ev = None
-                K.run_float(*common, out, ek, et, ew, ec)
+                call(K.run_float, *common, out, ek, et, ew, ec)
         finally:
             numba.set_num_threads(old)
         err = (ek, et, ew, ec, ev) if ek.any() else None

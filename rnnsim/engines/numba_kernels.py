@@ -5,15 +5,22 @@ Statement realized (THEORY §2.3–§2.4): for every run b of the batch, the ker
 same values as the reference engine — float64 operations in the reference's order
 (Affine: s = 0.0; s = s + w·x per term; s + c), fixed-point operations on raw integers
 X = v·2^f with truncation toward zero after every Affine (shift by f), Prod (shift by f)
-and Recip (2^(2f) / X) — and records, per run, the first run-time error in the
-reference's order (earliest token; within a step every Recip in program order before the
-overflow rule, which inspects nodes in node order). The caller raises it.
+and Recip (2^(2f) / X) — and records, per run, the first run-time error by the rules of
+:mod:`rnnsim.engines.run_errors` (within a step: of the Recips with argument 0, the one
+whose first node comes first in node order; then the overflow rule in node order; a
+checked 128→64-bit narrowing that fails replaces an error of the same step, since the
+values after it are not the reference's; the caller reruns that run on the reference to
+name the true error, see :mod:`rnnsim.engines.array_executor`). A narrowing that fails on
+an operation read only by node commits (``terminal``) in a saturating format writes
+±max_raw, which is what the node-value rule makes of any value beyond 2^63. A chunk
+with an error keeps its start state in ``V``. The caller raises the error.
 
 Layout: the batch is cut into chunks of C runs; each chunk owns a register file
 ``R[row, j]`` (C runs per row, contiguous), so every operation is one vectorizable loop
 over C runs (indexed ``R[row, j]`` directly: row views would cost reference counting per
 operation, measured 25–40 % slower); chunks run in parallel (``prange``). The kernel is
-compiled once per machine (numba's on-disk cache); a program is data (the plan's tables),
+compiled once per machine (numba's on-disk cache, made robust by
+:mod:`rnnsim.engines.numba_cache`); a program is data (the plan's tables),
 so a new network never recompiles. Generated straight-line numba source per program was
 measured to compile far too slowly to be useful here (about 3 s for 100 nodes and 90 s
 for 1000 nodes, and LLVM did not vectorize it), so the interpreter is used at every size.
@@ -22,18 +29,45 @@ for 1000 nodes, and LLVM did not vectorize it), so the interpreter is used at ev
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .kernel_plan import (
     K_AFFINE, K_AFFINE_INT, K_AFFINE_INT_RELU, K_AFFINE_RELU, K_AFFINE_WIDE, K_COPY, K_PROD, K_PROD_WIDE,
-    K_RECIP, K_RELU,
+    K_RECIP, K_RECIP_WIDE, K_RELU,
 )
-from .wide import add_signed_product, mul_shift_trunc, shift_trunc128
-
-ERR_NONE, ERR_RECIP, ERR_OVERFLOW = 0, 1, 2
+from .numba_cache import jit as njit
+from .run_errors import ERR_NONE, ERR_OVERFLOW, ERR_RANGE, ERR_RECIP
+from .wide import add_signed_product, mul_shift_trunc_checked, recip_wide, shift_trunc128_checked
 
 _OPTS = dict(parallel=True, cache=True, nogil=True, boundscheck=False, error_model="numpy")
 _INL = dict(inline="always", cache=True, boundscheck=False, error_model="numpy")
+
+
+@njit(**_INL)
+def _flag_recip(ek, et, ew, ec, b, t, node, m):
+    """Record a Recip of zero of run b at step t: the first error of the run, or, in the
+    same step, a node earlier in node order than the one recorded (run_errors)."""
+    if ek[b] == ERR_NONE:
+        ek[b] = ERR_RECIP
+        et[b] = t
+        ew[b] = node
+        ec[b] = m
+        return True
+    if ek[b] == ERR_RECIP and et[b] == t and node < ew[b]:
+        ew[b] = node
+    return True
+
+
+@njit(**_INL)
+def _flag_range(ek, et, ew, ec, ev, b, t, node, m, bits):
+    """Record a failed 64-bit narrowing of run b at step t (replaces a same-step error)."""
+    if ek[b] == ERR_NONE or (et[b] == t and ek[b] == ERR_RECIP):
+        ek[b] = ERR_RANGE
+        et[b] = t
+        ew[b] = node
+        ec[b] = m
+        ev[b] = bits
+    return True
 
 
 # ---- float64 ----------------------------------------------------------------------------------
@@ -152,12 +186,8 @@ def run_float(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                             zero |= R[ar, j] == 0.0
                         if zero:
                             for j in range(w):
-                                if R[ar, j] == 0.0 and ek[b0 + j] == ERR_NONE:
-                                    ek[b0 + j] = ERR_RECIP
-                                    et[b0 + j] = t
-                                    ew[b0 + j] = aux[k]
-                                    ec[b0 + j] = m
-                                    failed = True
+                                if R[ar, j] == 0.0:
+                                    failed |= _flag_recip(ek, et, ew, ec, b0 + j, t, aux[k], m)
                         for j in range(w):
                             R[dr, j] = 1.0 / R[ar, j]
                     else:  # K_CONST
@@ -170,10 +200,11 @@ def run_float(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                 out[b0 + j, m] = R[cur + out_node, j]
             if failed:
                 break
-        cur = (g & 1) * n
-        for u in range(n):
-            for j in range(w):
-                V[u, b0 + j] = R[cur + u, j]
+        if not failed:          # a failed chunk keeps its start state (the caller may rerun it)
+            cur = (g & 1) * n
+            for u in range(n):
+                for j in range(w):
+                    V[u, b0 + j] = R[cur + u, j]
 
 
 # ---- fixed point on raw int64 -----------------------------------------------------------------
@@ -233,7 +264,7 @@ def _x_affine(R, dr, t_lo, t_hi, trows, trows2, tw, par, c0, sh, f, relu, w):
 
 @njit(**_OPTS)
 def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, onehot, out_node, C, n_rows,
-              check_rows, check_nodes, f, max_raw, saturate,
+              check_rows, check_nodes, terminal, f, max_raw, saturate,
               out, ek, et, ew, ec, ev):
     """Fixed-point twin of :func:`run_float` on raw int64 values (X = v·2^f)."""
     n, B = V.shape
@@ -296,7 +327,14 @@ def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                         ar = ops[par, k, 2]
                         br = ops[par, k, 3]
                         for j in range(w):
-                            R[dr, j] = mul_shift_trunc(R[ar, j], R[br, j], f)
+                            v, bits = mul_shift_trunc_checked(R[ar, j], R[br, j], f)
+                            if bits == 0:
+                                R[dr, j] = v
+                            elif terminal[k] and saturate:    # |v| ≥ 2^63 > max_raw: the node saturates
+                                R[dr, j] = max_raw if v > 0 else -max_raw
+                            else:
+                                R[dr, j] = 0
+                                failed |= _flag_range(ek, et, ew, ec, ev, b0 + j, t, aux[k], m, bits)
                     elif code == K_AFFINE_WIDE:
                         t_lo = ops[par, k, 2]
                         t_hi = ops[par, k, 3]
@@ -307,28 +345,46 @@ def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                             hi, lo = add_signed_product(hi, lo, c, one)
                             for tt in range(t_lo, t_hi):
                                 hi, lo = add_signed_product(hi, lo, tw[tt], R[trows[par, tt], j])
-                            R[dr, j] = shift_trunc128(hi, lo, f)
-                    elif code == K_RECIP:
+                            v, bits = shift_trunc128_checked(hi, lo, f)
+                            if bits == 0:
+                                R[dr, j] = v
+                            elif terminal[k] and saturate:    # |v| ≥ 2^63 > max_raw: the node saturates
+                                R[dr, j] = max_raw if v > 0 else -max_raw
+                            else:
+                                R[dr, j] = 0
+                                failed |= _flag_range(ek, et, ew, ec, ev, b0 + j, t, aux[k], m, bits)
+                    elif code == K_RECIP or code == K_RECIP_WIDE:
                         ar = ops[par, k, 2]
                         zero = False
                         for j in range(w):
                             zero |= R[ar, j] == 0
                         if zero:
                             for j in range(w):
-                                if R[ar, j] == 0 and ek[b0 + j] == ERR_NONE:
-                                    ek[b0 + j] = ERR_RECIP
-                                    et[b0 + j] = t
-                                    ew[b0 + j] = aux[k]
-                                    ec[b0 + j] = m
-                                    failed = True
-                        for j in range(w):
-                            x = R[ar, j]
-                            if x > 0:
-                                R[dr, j] = recip_num // x
-                            elif x < 0:
-                                R[dr, j] = -(recip_num // (-x))
-                            else:
-                                R[dr, j] = 0
+                                if R[ar, j] == 0:
+                                    failed |= _flag_recip(ek, et, ew, ec, b0 + j, t, aux[k], m)
+                        if code == K_RECIP:
+                            for j in range(w):
+                                x = R[ar, j]
+                                if x > 0:
+                                    R[dr, j] = recip_num // x
+                                elif x < 0:
+                                    R[dr, j] = -(recip_num // (-x))
+                                else:
+                                    R[dr, j] = 0
+                        else:
+                            for j in range(w):
+                                x = R[ar, j]
+                                if x == 0:
+                                    R[dr, j] = 0
+                                    continue
+                                v, bits = recip_wide(x, f)
+                                if bits == 0:
+                                    R[dr, j] = v
+                                elif terminal[k] and saturate:    # |v| ≥ 2^63 > max_raw: the node saturates
+                                    R[dr, j] = max_raw if v > 0 else -max_raw
+                                else:
+                                    R[dr, j] = 0
+                                    failed |= _flag_range(ek, et, ew, ec, ev, b0 + j, t, aux[k], m, bits)
                     else:  # K_CONST
                         c = kconst[k]
                         for j in range(w):
@@ -361,7 +417,8 @@ def run_fixed(V, tok, t0, tau, ops, aux, kconst, trows, trows2, tw, inputs, oneh
                 out[b0 + j, m] = R[cur + out_node, j]
             if failed:
                 break
-        cur = (g & 1) * n
-        for u in range(n):
-            for j in range(w):
-                V[u, b0 + j] = R[cur + u, j]
+        if not failed:          # a failed chunk keeps its start state (the caller may rerun it)
+            cur = (g & 1) * n
+            for u in range(n):
+                for j in range(w):
+                    V[u, b0 + j] = R[cur + u, j]

@@ -3,26 +3,29 @@
 It is the definition of correct for every other engine (THEORY §2.4): in ``exact`` mode it
 computes with Python ints and Fractions and never rounds; in ``Fixed`` mode it computes
 each operation exactly and then truncates it with Q (see :mod:`rnnsim.arith`); in
-``float64`` it uses Python floats. It also records traces (node values at chosen times
-and the largest |value| per node), which the compiled engines do not.
+``float64`` it uses Python floats. Traces are recorded for every engine alike by
+:mod:`rnnsim.engines.recorder`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..arith import Fixed, Float64, OverflowSignal
-from ..errors import FixedPointOverflow, ReciprocalOfZero
+from ..arith import Fixed, Float64, NodeValueSignal
 from ..program import AFFINE, CONST, PROD, RECIP, RELU
+from . import run_errors
 from .base import Engine, Executor
+from .raw import initial_value, program_constants, value_raw
 
 
 class ReferenceExecutor(Executor):
+    engine_name = "reference"
+
     def __init__(self, program, arith):
         self.program = program
         self.arith = arith
         p = program
-        conv = [arith.const(c) for c in p.consts]
+        conv = program_constants(p, arith, raw=False)
         ops = []
         for k in range(p.n_ops):
             code = int(p.op_code[k])
@@ -39,8 +42,8 @@ class ReferenceExecutor(Executor):
         self.src = [int(s) for s in p.src]
         self.updated = [u for u in range(self.n) if self.src[u] >= 0]
         input_regs = set(p.inputs.tolist())
-        self.init = [arith.token(0) if u in input_regs else self.checked_value(u, arith.const(v), 0)
-                     for u, v in enumerate(p.init)]
+        self.init = [arith.token(0) if u in input_regs else self.checked_value(u, initial_value(p, arith, u), 0)
+                     for u in range(self.n)]
         self.inputs = [int(i) for i in p.inputs]
         self.fixed = isinstance(arith, Fixed)
         self.float = isinstance(arith, Float64)
@@ -73,10 +76,8 @@ class ReferenceExecutor(Executor):
         affine, relu, prod, recip = arith.affine_regs, arith.relu, arith.prod, arith.recip
         regs = list(vals)
         push = regs.append
-        k = -1
         try:
             for code, a, b in self.ops:
-                k += 1
                 if code == AFFINE:
                     push(affine(regs, a, b))
                 elif code == RELU:
@@ -88,34 +89,59 @@ class ReferenceExecutor(Executor):
                 else:
                     push(a)
         except ZeroDivisionError:
-            node = self.program.names[int(self.program.op_node[k])]
-            raise ReciprocalOfZero(
-                f"node {node!r} at time {t}: reciprocal of zero while computing its value for "
-                f"time {t + 1} (the argument of a Recip in its transition is 0)",
-                node=node, time=t,
-            ) from None
+            raise run_errors.reciprocal_of_zero(self.program, self._first_zero_recip(vals), t) from None
         new = list(vals)
         u = -1
         try:
             for u in self.updated:
                 new[u] = arith.node_value(regs[self.src[u]])
-        except OverflowSignal as e:
-            node = self.program.names[u]
-            raise FixedPointOverflow(f"node {node!r} at time {t + 1}: {e}", node=node, time=t + 1) from None
+        except NodeValueSignal as e:
+            raise run_errors.node_value_error(self.program, arith, u, t + 1, e) from None
         return new
 
-    def advance(self, state, tokens, t0):
-        tau = self.program.tau
-        out = np.empty(len(state), dtype=object if not self.float else np.float64)
+    def _first_zero_recip(self, vals) -> int:
+        """The node named when Recips divide by zero (run_errors: first in node order whose
+        transition holds a Recip with argument 0). Recomputes the step, going on past
+        zero arguments (their results are unused: a node holding a Recip that depends on
+        a failed one also holds the failed one, so it cannot come first)."""
+        arith = self.arith
+        regs = list(vals)
+        best = None
+        owner = self.program.op_node
+        for k, (code, a, b) in enumerate(self.ops):
+            if code == RECIP:
+                if regs[a] == 0:
+                    u = int(owner[k])
+                    best = u if best is None else min(best, u)
+                    regs.append(regs[a])
+                    continue
+                regs.append(arith.recip(regs[a]))
+            elif code == AFFINE:
+                regs.append(arith.affine_regs(regs, a, b))
+            elif code == RELU:
+                regs.append(arith.relu(regs[a]))
+            elif code == PROD:
+                regs.append(arith.prod(regs[a], regs[b]))
+            else:
+                regs.append(a)
+        return best
+
+    def advance_many(self, state, tokens, t0, steps=None):
+        steps = self.program.tau if steps is None else int(steps)
+        toks = np.asarray(tokens)
+        B, M = toks.shape
+        out = np.empty((B, M), dtype=self.raw_outputs_dtype())
         o = self.program.output
-        for r, vals in enumerate(state):
-            self.set_inputs(vals, tokens[r])
+        for r in range(B):
+            vals = state[r]
             t = t0
-            for _ in range(tau):
-                vals = self.step(vals, t)
-                t += 1
-            state[r] = vals
-            out[r] = self._raw(vals[o])
+            for m in range(M):
+                self.set_inputs(vals, toks[r, m])
+                for _ in range(steps):
+                    vals = self.step(vals, t)
+                    t += 1
+                state[r] = vals
+                out[r, m] = self._raw(vals[o])
         return state, out
 
     def raw_outputs_dtype(self):
@@ -125,59 +151,7 @@ class ReferenceExecutor(Executor):
         return super().raw_outputs_dtype()
 
     def _raw(self, v):
-        if self.fixed:
-            return int(v * self.arith.scale)
-        return v
-
-    def run_recording(self, tokens, *, times=None, nodes=None, track_max=False, state=None):
-        """One run with recording. ``times``: None (no values), "all", "tokens" or a set."""
-        vals = list(self.init) if state is None else list(state)
-        names = self.program.names
-        sel = list(range(self.n)) if nodes is None else list(nodes)
-        rec_times: list[int] = []
-        rec: dict[str, list] = {names[u]: [] for u in sel} if times is not None else {}
-        maxabs = [0] * self.n if track_max else None
-        tau = self.program.tau
-        outputs = []
-
-        def record(t, vals):
-            if times is None:
-                return
-            if times == "all" or (times == "tokens" and t % tau == 0) or (
-                not isinstance(times, str) and t in times
-            ):
-                rec_times.append(t)
-                for u in sel:
-                    rec[names[u]].append(self.arith.to_exact(vals[u]))
-
-        def upd_max(vals):
-            for u in range(self.n):
-                a = abs(vals[u])
-                if a > maxabs[u]:
-                    maxabs[u] = a
-
-        t = 0
-        for m, tok in enumerate(tokens):
-            self.set_inputs(vals, tok)
-            record(t, vals)
-            if track_max:
-                upd_max(vals)
-            for _ in range(tau):
-                vals = self.step(vals, t)
-                t += 1
-                if t % tau:
-                    record(t, vals)
-                    if track_max:
-                        upd_max(vals)
-            outputs.append(self.arith.to_exact(vals[self.program.output]) if not self.float else vals[self.program.output])
-        # the final time N·τ (inputs would hold x_{N+1}, which does not exist)
-        record(t, vals)
-        if track_max:
-            upd_max(vals)
-        max_abs = None
-        if track_max:
-            max_abs = {names[u]: self.arith.to_exact(maxabs[u]) if not self.float else maxabs[u] for u in range(self.n)}
-        return outputs, rec_times, rec, max_abs, vals
+        return value_raw(v, self.arith) if self.fixed else v
 
 
 class ReferenceEngine(Engine):

@@ -1,10 +1,14 @@
 """Exact 64×64→128-bit integer helpers for the fixed-point kernels (THEORY §2.4: products
 that need more than 64 bits are computed exactly).
 
-Statement realized: for signed 64-bit X, Y (|X|, |Y| ≤ 2^63) and 0 ≤ f ≤ 62,
-``mul_shift_trunc(X, Y, f)`` = trunc(X·Y / 2^f) (truncation toward zero) whenever the
-result fits in int64, and ``Acc128`` sums signed 128-bit products exactly (two's
-complement, carry propagated), so ``shift_trunc128`` of the sum = trunc(Σ W_j·X_j / 2^f).
+Statement realized: for signed 64-bit X, Y (|X|, |Y| ≤ 2^63) and 0 ≤ f ≤ 63,
+``mul_shift_trunc_checked(X, Y, f)`` = trunc(X·Y / 2^f) (truncation toward zero);
+``add_signed_product`` sums signed 128-bit products exactly (two's complement, carry
+propagated), so ``shift_trunc128_checked`` of the sum = trunc(Σ W_j·X_j / 2^f); and
+``recip_wide(X, f)`` = trunc(2^(2f) / X) by an exact 128-by-64-bit division. Each returns
+(value, 0) when the result fits in int64, else (its sign, the bits it needs): the
+compiled engines then stop the run (:class:`~rnnsim.errors.EngineRangeExceeded`, after a
+rerun on the reference) instead of wrapping.
 Everything is unsigned 64-bit arithmetic on 32-bit halves (numba has no 128-bit type);
 every literal is typed uint64 explicitly because numba turns mixed int64/uint64 arithmetic
 into float64.
@@ -13,7 +17,8 @@ into float64.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .numba_cache import jit as njit
 
 _U32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
@@ -49,25 +54,6 @@ def uabs(x):
 
 
 @njit(inline="always", cache=True)
-def shift_right128(hi, lo, f):
-    """(hi·2^64 + lo) >> f for 0 ≤ f ≤ 63, low 64 bits."""
-    if f == 0:
-        return lo
-    s = np.uint64(f)
-    return (lo >> s) | (hi << (_S64 - s))
-
-
-@njit(inline="always", cache=True)
-def mul_shift_trunc(x, y, f):
-    """trunc(x·y / 2^f) for int64 x, y (result assumed to fit in int64)."""
-    ux, nx = uabs(x)
-    uy, ny = uabs(y)
-    hi, lo = umul128(ux, uy)
-    r = np.int64(shift_right128(hi, lo, f))
-    return -r if nx != ny else r
-
-
-@njit(inline="always", cache=True)
 def add_signed_product(acc_hi, acc_lo, x, y):
     """acc + x·y in 128-bit two's complement (acc as uint64 hi, lo)."""
     ux, nx = uabs(x)
@@ -83,8 +69,51 @@ def add_signed_product(acc_hi, acc_lo, x, y):
 
 
 @njit(inline="always", cache=True)
-def shift_trunc128(acc_hi, acc_lo, f):
-    """trunc(acc / 2^f) of a signed 128-bit value, as int64 (assumed to fit)."""
+def bit_length128(hi, lo):
+    """Number of bits of the unsigned 128-bit value hi·2^64 + lo."""
+    n = 0
+    if hi != _ZERO:
+        x = hi
+        n = 64
+    else:
+        x = lo
+    while x != _ZERO:
+        x = x >> _ONE
+        n += 1
+    return n
+
+
+@njit(inline="always", cache=True)
+def narrow(neg, hi, lo):
+    """(int64 value, 0) of ±(hi·2^64 + lo) when |value| < 2^63, else (±1, bits needed)."""
+    if hi != _ZERO or lo >= (_ONE << _S63):
+        return np.int64(-1 if neg else 1), np.int64(bit_length128(hi, lo) + 1)
+    r = np.int64(lo)
+    return (-r if neg else r), np.int64(0)
+
+
+@njit(inline="always", cache=True)
+def shift_right128_full(hi, lo, f):
+    """(hi, lo) >> f for 0 ≤ f ≤ 63, all 128 bits."""
+    if f == 0:
+        return hi, lo
+    s = np.uint64(f)
+    return hi >> s, (lo >> s) | (hi << (_S64 - s))
+
+
+@njit(inline="always", cache=True)
+def mul_shift_trunc_checked(x, y, f):
+    """trunc(x·y / 2^f) for int64 x, y: (value, 0), or (±1, bits) when it needs ≥ 64 bits."""
+    ux, nx = uabs(x)
+    uy, ny = uabs(y)
+    hi, lo = umul128(ux, uy)
+    hi, lo = shift_right128_full(hi, lo, f)
+    return narrow(nx != ny, hi, lo)
+
+
+@njit(inline="always", cache=True)
+def shift_trunc128_checked(acc_hi, acc_lo, f):
+    """trunc(acc / 2^f) of a signed 128-bit value: (value, 0), or (±1, bits) if it needs ≥ 64."""
     neg = (acc_hi >> _S63) != _ZERO
     if neg:
         lo = (~acc_lo) + _ONE
@@ -92,5 +121,24 @@ def shift_trunc128(acc_hi, acc_lo, f):
     else:
         hi = acc_hi
         lo = acc_lo
-    r = np.int64(shift_right128(hi, lo, f))
-    return -r if neg else r
+    hi, lo = shift_right128_full(hi, lo, f)
+    return narrow(neg, hi, lo)
+
+
+@njit(inline="always", cache=True)
+def recip_wide(x, f):
+    """trunc(2^(2f) / x) for int64 x ≠ 0 and 32 ≤ f ≤ 63 by exact 128-by-64-bit division:
+    (value, 0), or (±1, bits) when the quotient needs ≥ 64 bits."""
+    d, neg = uabs(x)
+    e = np.uint64(2 * f)                    # numerator 2^e, 64 ≤ e ≤ 126
+    num_hi = _ONE << (e - _S64)             # numerator = num_hi · 2^64
+    q_hi = num_hi // d
+    r = num_hi - q_hi * d                   # r < d ≤ 2^63: 2r + 1 < 2^64
+    q_lo = _ZERO
+    for _ in range(64):                     # the low 64 numerator bits are 0
+        r = r << _ONE
+        q_lo = q_lo << _ONE
+        if r >= d:
+            r = r - d
+            q_lo = q_lo | _ONE
+    return narrow(neg, q_hi, q_lo)

@@ -4,9 +4,11 @@ lowering (program.py) or the reference engine.
 
 ``run(rnn, tokens, mode)`` returns ``("ok", outputs, states)`` — outputs[m-1] = v_{mτ}(o),
 states[t] = {node: value} for every time t — or ``("recip", node, t)`` /
-``("overflow", node, t)`` for the first run-time error (node = the first node, in
-transition order, whose value hits it; t = the time of the values read for a reciprocal,
-the time of the new value for an overflow). Modes: ``("exact",)``, ``("float",)``,
+``("overflow", node, t)`` / ``("size", node, t)`` for the first run-time error (node = the
+first node in node order whose transition divides by zero, or whose new value breaks the
+node-value rule; t = the time of the values read for a reciprocal, the time of the new
+value otherwise). Modes: ``("exact",)`` or ``("exact", max_bits)`` (a node value whose
+numerator or denominator has more bits is a "size" error), ``("float",)``,
 ``("fixed", int_bits, frac_bits, policy)``.
 """
 
@@ -65,6 +67,9 @@ def _ev(e, env, mode, memo, stats):
 
 
 def _node_value(v, mode):
+    if mode[0] == "exact" and len(mode) > 1:
+        q = Fraction(v)
+        return v, (max(abs(q.numerator).bit_length(), q.denominator.bit_length()) > mode[1]) and "size"
     if mode[0] != "fixed":
         return v, False
     _, i, f, policy = mode
@@ -86,7 +91,7 @@ def run(rnn, tokens, mode, stats=None):
             continue
         v, bad = _node_value(conv(rnn.init[n]), mode)
         if bad:
-            return ("overflow", n, 0)
+            return (bad if isinstance(bad, str) else "overflow", n, 0)
         state[n] = v
     states, outputs = [], []
     T = len(tokens) * tau
@@ -101,16 +106,18 @@ def run(rnn, tokens, mode, stats=None):
         states.append(env)
         memo: dict = {}
         new = {}
-        for n, f in rnn.transitions.items():
+        for n in rnn.nodes:               # node order: the first node that divides by zero
+            if n not in rnn.transitions:
+                continue
             try:
-                new[n] = _ev(f, env, mode, memo, stats)
+                new[n] = _ev(rnn.transitions[n], env, mode, memo, stats)
             except _Recip0:
                 return ("recip", n, t)
         for n in rnn.nodes:
             if n in new:
                 v, bad = _node_value(new[n], mode)
                 if bad:
-                    return ("overflow", n, t + 1)
+                    return (bad if isinstance(bad, str) else "overflow", n, t + 1)
                 new[n] = v
                 if stats is not None:
                     stats["max_abs"] = max(stats.get("max_abs", 0), abs(float(v)))

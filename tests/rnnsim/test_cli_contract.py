@@ -20,7 +20,7 @@ import rnnsim
 from rnnsim import Builder, Node, cli, io
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBCOMMANDS = ["info", "run", "example", "lemmas", "demo", "schedule", "check", "bench"]
+SUBCOMMANDS = ["info", "run", "example", "lemmas", "demo", "schedule", "check", "algorithm1", "bench"]
 
 
 def one_line_error(err: str) -> str:
@@ -68,6 +68,7 @@ def test_an_unknown_option_is_one_line_and_status_2(capsys, cmd):
     (["check", "--only", "no such lemma"], "matched no check"),
     (["demo", "--k", "0"], "window k must be"),
     (["schedule", "--k", "0"], "k must be a positive integer"),
+    (["algorithm1", "--eps", "x"], "argument --eps: invalid float value: 'x'"),
 ])
 def test_usage_errors_are_one_line_and_status_2(capsys, argv, piece):
     rc, out, err = run(capsys, *argv)
@@ -86,6 +87,7 @@ def test_usage_errors_are_one_line_and_status_2(capsys, argv, piece):
     (["run", "example", "--tokens", "0110", "--vcd", "/nonexistent/dir/o.vcd"], "directory '/nonexistent/dir' does not exist"),
     (["example", "--save", "/nonexistent/dir/x.json"], "directory '/nonexistent/dir' does not exist"),
     (["bench", "--out", "/dev/null/x", "--sizes", "10"], "--out '/dev/null/x': cannot create"),
+    (["algorithm1", "--eps", "0"], "--eps must be > 0"),
 ])
 def test_bad_input_is_one_line_and_status_1(capsys, argv, piece):
     rc, out, err = run(capsys, *argv)

@@ -142,28 +142,129 @@ def test_numba_refuses_formats_whose_node_values_exceed_64_bits():
         get_engine("numba").check(_counter_net().program, Fixed(40, 30))
 
 
-def test_numba_refuses_a_product_whose_result_may_not_fit_and_names_the_largest_format():
+def test_numba_accepts_a_product_whose_result_may_not_fit_and_checks_it_at_run_time(monkeypatch):
+    """g·c of two node values of fixed:30:20 can need 2·50 − 20 = 80 bits: the product runs
+    on the 128-bit path and its 64-bit narrowing is checked. When it fails, the run is
+    rerun on the reference from the state it started with: here the reference overflows
+    node g one step later, and numba reports exactly that (the static refusal of this
+    format was widened)."""
+    from rnnsim.engines.numba_engine import cached_plan
+
     rnn = _counter_net()
+    fmt = Fixed(30, 20)
+    get_engine("numba").check(rnn.program, fmt)
+    assert cached_plan(rnn.program, fmt).counts.get("prod_wide", 0) >= 1
+    assert_engine_matches_reference(rnn, [[0, 0, 0, 0]], fmt, "numba")      # small values: exact
+    docs = [[0] * 44 + [1] + [0] * 4]       # c grows ×3/2 per step to ~2^24, then g·c jumps past 2^43
+    errs = []
+    for eng in ("reference", "numba"):
+        with pytest.raises(FixedPointOverflow) as ei:
+            rnnsim.simulate_batch(rnn, np.repeat(docs, 3, axis=0), fmt, engine=eng)
+        errs.append(ei.value)
+    assert (errs[1].node, errs[1].time, str(errs[1])) == (errs[0].node, errs[0].time, str(errs[0])) == (
+        "g", 47, str(errs[0]))
+    # saturating: the product is read by more than the node's commit, so numba cannot go on
+    with pytest.raises(rnnsim.EngineRangeExceeded) as ri:
+        rnnsim.simulate_batch(rnn, docs, Fixed(30, 20, "saturate"), engine="numba")
+    assert (ri.value.node, ri.value.time) == ("g", 46) and ri.value.bits > 64
+
+
+def _gated_square_net():
+    """y ← (p·p)·x: p·p exceeds 64 bits raw, the gate x = 0 makes y exactly 0."""
+    b = Builder("gsq")
+    x = b.input("x")
+    p = b.node("p", init=2**40)
+    y = b.node("y", init=0)
+    b.update(p, 1 * p)
+    b.update(y, (p * p) * x)
+    b.output(y)
+    return b.build()
+
+
+def test_an_intermediate_beyond_64_bits_stops_numba_and_auto_reruns_on_the_reference(monkeypatch):
+    from rnnsim import EngineRangeExceeded
+
+    rnn = _gated_square_net()
+    fmt = Fixed(41, 20)
+    with pytest.raises(EngineRangeExceeded) as ei:
+        rnnsim.simulate_batch(rnn, [[0, 0]], fmt, engine="numba")
+    e = ei.value
+    assert (e.node, e.time, e.bits) == ("y", 0, (2**80 << 20).bit_length() + 1)
+    assert "node 'y' at time 0" in str(e) and "engine='reference'" in str(e)
+    assert rnnsim.simulate_batch(rnn, [[0, 0]], fmt, engine="reference").tolist() == [[0, 0]]
+    monkeypatch.setattr(rnnsim.engines, "AUTO_MIN_WORK", 0)          # "auto" picks numba, then falls back
+    with pytest.warns(RuntimeWarning, match="rerunning on the reference"):
+        assert rnnsim.simulate_batch(rnn, [[0, 0]], fmt, engine="auto").tolist() == [[0, 0]]
+    with pytest.warns(RuntimeWarning, match="rerunning on the reference"):
+        tr = rnnsim.simulate(rnn, [0, 0], fmt, engine="auto", record="all")
+    assert tr.outputs == [0, 0]
+
+
+def _wide_sum_net(terms):
+    b = Builder("wsum")
+    b.input("x")
+    ns = [b.node(f"a{i}", init=0) for i in range(terms)]
+    for nd in ns:
+        w = 2**42 + Fraction(1, 2)       # not an integer weight: the sum carries 2^20 more
+        b.update(nd, sum((w * m for m in ns[1:]), w * ns[0]))
+    b.output(ns[0])
+    return b.build()
+
+
+def test_numba_refuses_an_affine_sum_beyond_128_bits_and_names_the_largest_format():
+    rnn = _wide_sum_net(5)          # 5 terms of 2^62 (weight raw) · 2^63 (node raw) ≥ 2^127
     with pytest.raises(UnsupportedFormat) as ei:
-        rnnsim.simulate_batch(rnn, [[0, 1]], Fixed(30, 20), engine="numba")
+        rnnsim.simulate_batch(rnn, [[0, 1]], Fixed(43, 20), engine="numba")
     msg = str(ei.value)
-    assert "'c'" in msg or "'g'" in msg
-    # Prod c·3/2 is affine; g·c is a Prod of two node values: 2^(2(i+f)) / 2^f < 2^63 ⇔ 2i + f ≤ 62
-    assert "fixed:21:20" in msg
-    get_engine("numba").check(rnn.program, Fixed(21, 20))
+    assert "node 'a0'" in msg and "Affine intermediate can need 129 bits" in msg and "[kernel plan pass 'exactness']" in msg
+    assert "fixed:42:20" in msg
+    get_engine("numba").check(rnn.program, Fixed(42, 20))
 
 
-def test_numba_refuses_recip_with_more_than_31_fraction_bits():
+def _recip_net():
     b = Builder("r")
     x = b.input("x")
     z = b.node("z", init=1)
-    b.update(z, recip(relu(z) + 1))
-    b.output(z)
+    y = b.node("y", init=0)
+    b.update(z, recip(relu(z) + 1) - Fraction(1, 7) * x)          # stays in (1/2, 1]
+    b.update(y, recip(z + Fraction(1, 3)) * recip(-z - 1) * x)     # negative reciprocals too
+    b.output(y)
+    b.hidden(z, y)
+    return b.build()
+
+
+@pytest.mark.parametrize("frac_bits", [31, 32, 45, 61])
+def test_numba_recip_beyond_31_fraction_bits_runs_exactly_on_a_128_bit_division(frac_bits):
+    """2^(2f)/X needs a 128-bit numerator for f ≥ 32: exact 128-by-64-bit division."""
+    from rnnsim.engines.numba_engine import cached_plan
+
+    rnn = _recip_net()
+    fmt = Fixed(1, frac_bits)
+    counts = cached_plan(rnn.program, fmt).counts
+    assert counts.get("recip_wide", 0) == (3 if frac_bits > 31 else 0)
+    docs = np.random.default_rng(frac_bits).integers(0, 2, (6, 9))
+    out = assert_engine_matches_reference(rnn, docs, fmt, "numba")
+    assert np.any(out != 0)
+
+
+@pytest.mark.parametrize("frac_bits", [32, 40, 62])
+def test_numba_recip_of_a_tiny_value_stops_with_engine_range_exceeded(frac_bits):
+    """1/(2·2^-f) = 2^(f−1) is 2^(2f−1) raw, 2f + 1 > 64 bits with the sign: the run stops
+    (node, time, bits)."""
+    from rnnsim import EngineRangeExceeded
+
+    b = Builder("tiny")
+    x = b.input("x")
+    y = b.node("y", init=0)
+    b.update(y, recip(Fraction(1, 2**frac_bits) * x + Fraction(1, 2**frac_bits)) * Fraction(1, 2**frac_bits))
+    b.output(y)
     rnn = b.build()
-    get_engine("numba").check(rnn.program, Fixed(2, 31))
-    with pytest.raises(UnsupportedFormat, match="Recip"):
-        get_engine("numba").check(rnn.program, Fixed(2, 32))
-    assert x is not None
+    fmt = Fixed(1, frac_bits)
+    with pytest.raises(EngineRangeExceeded) as ei:
+        rnnsim.simulate_batch(rnn, [[1, 0]], fmt, engine="numba")
+    assert (ei.value.node, ei.value.time, ei.value.bits) == ("y", 0, 2 * frac_bits + 1)
+    # the reference: 1/(2·2^-f) = 2^(f−1), times 2^-f = 1/2
+    assert rnnsim.simulate(rnn, [1, 0], fmt, engine="reference").outputs[0] == Fraction(1, 2)
 
 
 def _prob_net():

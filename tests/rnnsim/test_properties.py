@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import rnnsim
 from rnnsim import Fixed, simulate
-from rnnsim.arith import OverflowSignal, parse_arithmetic
+from rnnsim.arith import OverflowSignal
 from rnnsim.hidden import check_structural, transplant_test
 from rnnsim.io import dumps, loads, to_dict
 from tests.rnnsim import oracle
@@ -22,30 +22,38 @@ from tests.strategies import networks, networks_and_documents
 
 fixed_formats = st.builds(Fixed, st.integers(1, 5), st.integers(0, 6), st.sampled_from(["raise", "saturate"]))
 
+EXACT_BITS = 4096                       # the size limit of these tests (the default is 2^16)
+EXACT = rnnsim.Exact(max_bits=EXACT_BITS)
+bounded = dict(bounded_digits=True)     # exact arithmetic: networks whose digits grow O(t)
+
 
 def _ref(rnn, doc, arith):
-    """('ok', outputs) or ('recip'|'overflow', node, time) from the reference engine."""
+    """('ok', outputs) or ('recip'|'overflow'|'size', node, time) from the reference engine."""
+    if arith == "exact":
+        arith = EXACT
     try:
         return ("ok", simulate(rnn, doc, arith, engine="reference").outputs)
     except rnnsim.ReciprocalOfZero as e:
         return ("recip", e.node, e.time)
     except rnnsim.FixedPointOverflow as e:
         return ("overflow", e.node, e.time)
+    except rnnsim.ExactValueTooLarge as e:
+        return ("size", e.node, e.time)
 
 
 def _mode(arith):
     if isinstance(arith, Fixed):
         return ("fixed", arith.int_bits, arith.frac_bits, arith.overflow)
-    return ("exact",)
+    return ("exact", EXACT_BITS)
 
 
 @pytest.mark.lemma("Definition 3")
 @settings(max_examples=100)
-@given(networks_and_documents())
+@given(networks_and_documents(**bounded))
 def test_exact_reference_equals_independent_oracle_including_errors(case):
     rnn, docs = case
     for doc in docs:
-        want = oracle.run(rnn, doc, ("exact",))
+        want = oracle.run(rnn, doc, ("exact", EXACT_BITS))
         got = _ref(rnn, doc, "exact")
         assert got[0] == want[0], (got, want[:1])
         if want[0] == "ok":
@@ -74,14 +82,14 @@ def test_fixed_outputs_on_grid_and_equal_per_operation_truncation(case, fmt):
 
 
 @settings(max_examples=100)
-@given(networks_and_documents(), st.sampled_from(["exact", "fixed"]), fixed_formats)
+@given(networks_and_documents(**bounded), st.sampled_from(["exact", "fixed"]), fixed_formats)
 def test_lowered_program_with_shared_subexpressions_equals_expr_evaluate_every_step(case, kind, fmt):
     rnn, docs = case
-    arith = parse_arithmetic("exact") if kind == "exact" else fmt
+    arith = EXACT if kind == "exact" else fmt
     for doc in docs:
         try:
             tr = simulate(rnn, doc, arith, engine="reference", record="all")
-        except (rnnsim.ReciprocalOfZero, rnnsim.FixedPointOverflow):
+        except (rnnsim.ReciprocalOfZero, rnnsim.FixedPointOverflow, rnnsim.ExactValueTooLarge):
             assume(False)
         # step with Expr.evaluate (no lowering, no CSE) from the recorded values at time t
         for j, t in enumerate(tr.times[:-1]):
@@ -95,12 +103,12 @@ def test_lowered_program_with_shared_subexpressions_equals_expr_evaluate_every_s
 
 
 @settings(max_examples=150)
-@given(networks_and_documents())
+@given(networks_and_documents(**bounded))
 def test_float64_agrees_with_exact_to_1e9_when_no_reciprocal_of_near_zero(case):
     rnn, docs = case
     for doc in docs:
         stats: dict = {}
-        want = oracle.run(rnn, doc, ("exact",), stats)
+        want = oracle.run(rnn, doc, ("exact", EXACT_BITS), stats)
         assume(want[0] == "ok")
         assume(stats.get("min_recip_arg", math.inf) > 0.25)
         got = simulate(rnn, doc, "float64", engine="reference").outputs
@@ -110,7 +118,7 @@ def test_float64_agrees_with_exact_to_1e9_when_no_reciprocal_of_near_zero(case):
 
 
 @settings(max_examples=60)
-@given(networks_and_documents(), fixed_formats)
+@given(networks_and_documents(**bounded), fixed_formats)
 def test_save_load_round_trips_bit_exactly(case, fmt):
     rnn, docs = case
     back = loads(dumps(rnn))
@@ -136,7 +144,7 @@ def test_generated_hidden_sets_satisfy_structural_condition(rnn):
 
 @pytest.mark.lemma("Definition 3")
 @settings(max_examples=60)
-@given(networks_and_documents(min_len=2, max_len=4))
+@given(networks_and_documents(min_len=2, max_len=4, **bounded))
 def test_transplant_passes_for_read_closed_hidden_set_containing_output(case):
     rnn, docs = case
     # H = the output and every non-input node it depends on: closed under reading (§2.5(a)),
@@ -151,7 +159,25 @@ def test_transplant_passes_for_read_closed_hidden_set_containing_output(case):
     H = [n for n in rnn.nodes if n in closure]
     try:
         rep = transplant_test(rnn, docs, hidden=H)
-    except rnnsim.ReciprocalOfZero:
+    except (rnnsim.ReciprocalOfZero, rnnsim.ExactValueTooLarge):
         assume(False)  # the untouched run itself divides by zero
     assert rep.ok, str(rep)
     assert rep.comparisons == sum(len(d) * (len(d) + 1) // 2 for d in docs)
+
+
+@settings(max_examples=40)
+@given(networks(**bounded, max_nodes=5, max_depth=3))
+def test_bounded_generator_grows_exact_digits_at_most_linearly(rnn):
+    """The bounded generator's promise (tests/strategies.py): over T steps the exact values'
+    sizes grow O(T) — here ≤ 64 + 48·T bits over 16 tokens (a squaring node would need 2^T)."""
+    doc = [t % rnn.alphabet for t in range(16)]
+    try:
+        tr = simulate(rnn, doc, EXACT, engine="reference", record="tokens")
+    except (rnnsim.ReciprocalOfZero, rnnsim.ExactValueTooLarge) as e:
+        assert not isinstance(e, rnnsim.ExactValueTooLarge), str(e)
+        return
+    for j, t in enumerate(tr.times):
+        for name, vals in tr.values.items():
+            v = Fraction(vals[j])
+            bits = max(abs(v.numerator).bit_length(), v.denominator.bit_length())
+            assert bits <= 64 + 48 * t, (name, t, bits)
