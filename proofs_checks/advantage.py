@@ -133,7 +133,7 @@ def _exactify(a: np.ndarray, exact: bool) -> np.ndarray:
     return a.astype(np.float64) if a.dtype != object else np.vectorize(float, otypes=[np.float64])(a)
 
 
-@realizes("THEORY 3", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
+@realizes("§3 advantage", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
           "Σ_r S_r = Mα, Σ_r n_r = M", kind="check")
 def advantage(p, q, d, *, k: int, b: int | None = None, N: int | None = None) -> Advantage:
     """A_j, α, I_r, n_r, S_r for data p (Distribution, LM, or — with b and N — an LM callable
