@@ -289,7 +289,7 @@ def cstraight_figure(rounds, repeats):
     """One token at batch 1: numba's interpreter vs gcc-compiled straight-line code."""
     from rnnsim.arith import parse_arithmetic
     from rnnsim.engines import get_engine
-    from rnnsim.engines.codegen import straight_line_source
+    from rnnsim.engines.codegen import STRAIGHT_LINE_PARAMS, straight_line_source
     from rnnsim.engines.kernel_plan import build_plan
 
     net, _, _ = iterate_case(rounds)
@@ -323,7 +323,9 @@ def cstraight_figure(rounds, repeats):
         ek = np.zeros(1, dtype=np.int32)
         et, ew, ec, ev = (np.zeros(1, dtype=np.int64) for _ in range(4))
         ptr = lambda a: P(a.ctypes.data)  # noqa: E731
-        lib.rnn_run(ptr(V), ptr(tok), I64(1), I64(1), I64(0), ptr(out), ptr(ek), ptr(et), ptr(ew), ptr(ec), ptr(ev))
+        given = {"V": ptr(V), "tok": ptr(tok), "B": I64(1), "M": I64(1), "t0": I64(0), "tau": I64(net.tau),
+                 "out": ptr(out), "ek": ptr(ek), "et": ptr(et), "ew": ptr(ew), "ec": ptr(ec), "ev": ptr(ev)}
+        lib.rnn_run(*(given[name] for name in STRAIGHT_LINE_PARAMS))    # the parameter list of this version
         return out[0, 0]
     c_t = [_clock(one)[1]["wall"] for _ in range(repeats)]
     row["c_straight_s"] = statistics.median(c_t)

@@ -53,7 +53,7 @@ def complement_d(d):
     return not_d
 
 
-@realizes("THEORY 3", "the complement 1 − d of a distinguisher RNN, as a network: advantage −α")
+@realizes("§3 advantage", "the complement 1 − d of a distinguisher RNN, as a network: advantage −α")
 def complement(dist: RNN, *, name: str | None = None) -> RNN:
     """The network computing 1 − d for the distinguisher network ``dist`` (module docstring)."""
     if not isinstance(dist, RNN):
@@ -75,7 +75,7 @@ def complement(dist: RNN, *, name: str | None = None) -> RNN:
     tr[out] = 1 - f_o
     init[out] = 1 - dist.init[o]
     boolean = tuple(dist.boolean_nodes) + ((out,) if read and o in dist.boolean_nodes else ())
-    claims = Claims(dist.size + int(read), dist.hidden_size, dist.tau, dist.depth, statement="THEORY 3")
+    claims = Claims(dist.size + int(read), dist.hidden_size, dist.tau, dist.depth, statement="§3 advantage")
     rec = records.Complement(role.window, records.record_or_none(dist))
     return RNN(nodes=nodes, inputs=dist.inputs, output=out, hidden=dist.hidden, tau=dist.tau,
                transitions=tr, init=init, alphabet=dist.alphabet, input_encoding=dist.input_encoding,

@@ -39,7 +39,7 @@ class Record:
 @dataclass(frozen=True)
 class UniformLM(Record):
     kind: ClassVar[str] = "uniform_lm"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     b: int
 
 
@@ -48,7 +48,7 @@ class MarkovLM(Record):
     """Binary order-``order`` Markov chain; ``table[c]`` = P(1 | context c read as a binary number)."""
 
     kind: ClassVar[str] = "markov_lm"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     order: int
     table: tuple
 
@@ -58,7 +58,7 @@ class PFALM(Record):
     """Deterministic-transition PFA: ``delta[i][σ]``, ``emit[i][σ]``, start state."""
 
     kind: ClassVar[str] = "pfa_lm"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     delta: tuple
     emit: tuple
     start: int
@@ -69,7 +69,7 @@ class MotifAutomatonLM(Record):
     """The motif-filtering automaton ``motif_pfa(motif, mode, p=p, N=N, noise=noise)``."""
 
     kind: ClassVar[str] = "motif_automaton_lm"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     motif: str
     mode: str
     p: Fraction
@@ -80,7 +80,7 @@ class MotifAutomatonLM(Record):
 @dataclass(frozen=True)
 class PatternDistinguisher(Record):
     kind: ClassVar[str] = "pattern_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     k: int
     patterns: tuple
 
@@ -88,7 +88,7 @@ class PatternDistinguisher(Record):
 @dataclass(frozen=True)
 class MotifDistinguisher(Record):
     kind: ClassVar[str] = "motif_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     k: int
     motif: str
 
@@ -96,21 +96,21 @@ class MotifDistinguisher(Record):
 @dataclass(frozen=True)
 class ParityDistinguisher(Record):
     kind: ClassVar[str] = "parity_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     k: int
 
 
 @dataclass(frozen=True)
 class RepeatDistinguisher(Record):
     kind: ClassVar[str] = "repeat_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     k: int
 
 
 @dataclass(frozen=True)
 class BracketDistinguisher(Record):
     kind: ClassVar[str] = "bracket_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
+    statement: ClassVar[str] = "§4.7 models"
     k: int
     cap: int
 
@@ -121,7 +121,7 @@ class Complement(Record):
     network was built by hand): :func:`constructions.families.complement`."""
 
     kind: ClassVar[str] = "complement_distinguisher"
-    statement: ClassVar[str] = "THEORY 3"
+    statement: ClassVar[str] = "§3 advantage"
     k: int
     base: Record | None
 
@@ -213,7 +213,7 @@ class Universal(Record):
     """THEORY §4.8: the universal graph G(size, hidden, time) with weights θ (exact numbers)."""
 
     kind: ClassVar[str] = "universal"
-    statement: ClassVar[str] = "THEORY 4.8"
+    statement: ClassVar[str] = "§4.8 universal graph"
     size: int
     hidden: int
     time: int
@@ -227,7 +227,7 @@ class ElementaryUniversal(Record):
     JSON text of the sparse weights (constructions.universal_elementary.UniversalWeights)."""
 
     kind: ClassVar[str] = "elementary_universal"
-    statement: ClassVar[str] = "THEORY 4.8"
+    statement: ClassVar[str] = "§4.8 universal graph"
     size: int
     hidden: int
     time: int
@@ -244,7 +244,7 @@ class InhomogeneousMarkovLM(Record):
     with 0, read as a binary number) to P(x_i = 1 | context), for the contexts that occur."""
 
     kind: ClassVar[str] = "inhomogeneous_markov_lm"
-    statement: ClassVar[str] = "THEORY 9"
+    statement: ClassVar[str] = "§9 workflows"
     order: int
     N: int
     tables: tuple
@@ -257,7 +257,7 @@ class ReluRNNLM(Record):
     weights are exact numbers (rows of tuples)."""
 
     kind: ClassVar[str] = "relu_rnn_lm"
-    statement: ClassVar[str] = "THEORY 9"
+    statement: ClassVar[str] = "§9 workflows"
     W_ih: tuple
     W_hh: tuple
     b: tuple

@@ -153,7 +153,7 @@ def window_weights(p, q, *, k: int, b: int | None = None, N: int | None = None) 
     return W, Qm, exact
 
 
-@realizes("THEORY 3", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
+@realizes("§3 advantage", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
           "Σ_r S_r = Mα, Σ_r n_r = M", kind="check")
 def advantage(p, q, d, *, k: int, b: int | None = None, N: int | None = None) -> Advantage:
     """A_j, α, I_r, n_r, S_r for data p (Distribution, LM, or — with b and N — an LM callable

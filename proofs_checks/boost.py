@@ -218,7 +218,7 @@ class BoostedLM:
         denominator one contiguous run of strings."""
         b = self.b
         if not (0 <= m < self.N and 0 <= lo <= hi <= b ** m):
-            raise ValueError(f"rows({m}, {lo}, {hi}): need 0 ≤ m < N = {self.N} and 0 ≤ lo ≤ hi ≤ b^m")
+            raise ConstructionError(f"rows({m}, {lo}, {hi}): need 0 ≤ m < N = {self.N} and 0 ≤ lo ≤ hi ≤ b^m")
         j = anchor(m + 1, k=self.k, r=self.r, N=self.N)
         if j is None:
             return raw_rows(self.q, m, lo, hi, b)

@@ -22,7 +22,7 @@ those of ``BoostedLM.__call__`` on every prefix, which sums ``den = den + u·v·
   float(u) rounded once from the exact product (integer numerators and denominators, one
   correctly rounded division); the others, and any other mix of types, replay the old loop
   literally on object arrays (numpy calling Python's own operators, in the same order).
-Errors are the old ones: a d value outside {0, 1} (ValueError naming d(j, x)) and a zero
+Errors are the old ones: a d value outside {0, 1} (ConstructionError naming d(j, x)) and a zero
 denominator (ZeroDivisionError naming the prefix).
 
 ``block_conditionals(q_rows, d, j, zlo, zhi, *, k, b, w)`` → a list over ℓ = 0 … k−1 of the
@@ -40,6 +40,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from rnnsim.errors import ConstructionError
 from rnnsim.strings import nth_string
 
 from .advantage import DistTable
@@ -76,7 +77,7 @@ def raw_rows(q, m: int, lo: int, hi: int, b: int) -> np.ndarray:
     for i, pre in enumerate(strings(m, lo, hi, b)):
         r = tuple(q(pre))
         if len(r) != b:
-            raise ValueError(f"q({pre}) returned {len(r)} values, expected b = {b}")
+            raise ConstructionError(f"q({pre}) returned {len(r)} values, expected b = {b}")
         out[i, :] = r
     return out
 
@@ -113,7 +114,7 @@ def _d_window(d, j: int, zlo: int, zhi: int, k: int, b: int) -> tuple[np.ndarray
     for n, dv in enumerate(vals):          # the first value outside {0, 1}, as the old loop met it
         if dv not in (0, 1):
             good = np.array(vals[: (n // S) * S], dtype=np.int8)
-            return good.reshape(-1, S), ValueError(f"d({j}, {xs[n]}) = {dv!r} is not 0 or 1"), n // S
+            return good.reshape(-1, S), ConstructionError(f"d({j}, {xs[n]}) = {dv!r} is not 0 or 1"), n // S
     return np.array([1 if v == 1 else 0 for v in vals], dtype=np.int8).reshape(-1, S), None, zhi - zlo
 
 

@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -45,20 +47,37 @@ from .roles import Role
 
 FORMAT = "rnnsim-network"
 VERSION = 1
+MAX_DIGITS = 4300            # decimal digits of one integer in a file (Python's int ↔ str limit)
+MAX_INDEX = 2 ** 63 - 1      # τ and the alphabet size must fit the engines' int64
+MAX_FILE_BYTES = 2 ** 30     # a network file larger than 1 GiB is refused, not read
+MAX_META_DEPTH = 100         # lists/objects nested inside ``meta``
+_TEN_MAX = 10 ** MAX_DIGITS
 
-__all__ = ["save", "load", "dumps", "loads", "to_dict", "from_dict", "to_graphml", "to_dot",
+__all__ = ["save", "load", "dumps", "loads", "loads_bytes", "to_dict", "from_dict", "to_graphml", "to_dot", "dot_quote",
            "example_path", "example_names", "load_example", "FORMAT", "VERSION"]
 
 
 # ---- numbers ------------------------------------------------------------------------------
 
-def _num_out(v):
+def _too_long(n: int) -> bool:
+    return abs(n) >= _TEN_MAX
+
+
+def _num_out(v, where: str = "a constant"):
     if isinstance(v, Fraction) and v.denominator != 1:
+        if _too_long(v.numerator) or _too_long(v.denominator):
+            raise FormatError(f"cannot save {where}: a rational with more than {MAX_DIGITS} digits "
+                              "(the file format's limit)")
         return f"{v.numerator}/{v.denominator}"
-    return int(v)
+    n = int(v)
+    if _too_long(n):
+        raise FormatError(f"cannot save {where}: an integer with more than {MAX_DIGITS} digits "
+                          "(the file format's limit)")
+    return n
 
 
-_RAT = re.compile(r"^\s*([+-]?\d+)\s*(?:/\s*(\d+)\s*)?$")
+# ASCII digits only (str.isdigit and int() would also take '١' or '²'); no spaces, no '_'
+_RAT = re.compile(r"([+-]?[0-9]+)(?:/([0-9]+))?", re.ASCII)
 
 
 def _num_in(v, where: str):
@@ -67,8 +86,10 @@ def _num_in(v, where: str):
     if isinstance(v, int):
         return v
     if isinstance(v, str):
-        m = _RAT.match(v)
+        m = _RAT.fullmatch(v)
         if m:
+            if len(m.group(1).lstrip("+-")) > MAX_DIGITS or len(m.group(2) or "") > MAX_DIGITS:
+                raise FormatError(f"{where}: a number with more than {MAX_DIGITS} digits (the file format's limit)")
             p, q = int(m.group(1)), int(m.group(2) or 1)
             if q == 0:
                 raise FormatError(f"{where}: {v!r} has denominator 0")
@@ -86,37 +107,68 @@ def _num_in(v, where: str):
 
 # ---- meta ----------------------------------------------------------------------------------
 
-def _meta_out(v, where: str):
+def _meta_out(v, where: str, depth: int = 0):
+    if depth > MAX_META_DEPTH:
+        raise FormatError(f"cannot save {where}: meta nested deeper than {MAX_META_DEPTH} levels")
     if isinstance(v, Fraction):
         return {"$fraction": f"{v.numerator}/{v.denominator}"}
-    if isinstance(v, bool) or v is None or isinstance(v, (int, str)):
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        return _num_out(v, where)
+    if isinstance(v, str):
+        _check_text(v, where, saving=True)
         return v
     if isinstance(v, float):
         if not math.isfinite(v):
             raise FormatError(f"cannot save {where}: non-finite float {v!r}")
         return v
     if hasattr(v, "tolist") and callable(v.tolist):  # numpy scalars and arrays
-        return _meta_out(v.tolist(), where)
+        return _meta_out(v.tolist(), where, depth)
     if isinstance(v, dict) or hasattr(v, "items"):
         out = {}
         for k, x in v.items():
             if not isinstance(k, str):
                 raise FormatError(f"cannot save {where}: key {k!r} is not a string")
-            out[k] = _meta_out(x, f"{where}.{k}")
+            _check_text(k, where, saving=True)
+            out[k] = _meta_out(x, f"{where}.{k}", depth + 1)
         return out
     if isinstance(v, (list, tuple)):
-        return [_meta_out(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        return [_meta_out(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(v)]
     raise FormatError(f"cannot save {where}: {type(v).__name__} {v!r} is not JSON-able")
 
 
 def _meta_in(v):
-    if isinstance(v, dict):
-        if set(v) == {"$fraction"} and isinstance(v["$fraction"], str):
-            return _num_in(v["$fraction"], "meta")
-        return {k: _meta_in(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_meta_in(x) for x in v]
-    return v
+    """Meta as read (fractions restored), without recursion: nesting depth is the file's."""
+    def conv(x):
+        if isinstance(x, dict) and set(x) == {"$fraction"} and isinstance(x["$fraction"], str):
+            return _num_in(x["$fraction"], "meta")
+        return x
+
+    root = conv(v)
+    stack = [(root, 0)] if isinstance(root, (dict, list)) else []
+    while stack:
+        c, depth = stack.pop()
+        if depth >= MAX_META_DEPTH:
+            raise FormatError(f"meta: nested deeper than {MAX_META_DEPTH} levels")
+        items = c.items() if isinstance(c, dict) else enumerate(c)
+        for k, x in list(items):
+            y = conv(x)
+            if y is not x:
+                c[k] = y
+            elif isinstance(x, (dict, list)):
+                stack.append((x, depth + 1))
+    return root
+
+
+def _check_text(s: str, where: str, *, saving: bool = False) -> None:
+    """Names and texts must be valid Unicode (JSON's \\ud800 escapes can make lone surrogates)."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as e:
+        what = "cannot save" if saving else "invalid text in"
+        raise FormatError(f"{what} {where}: {s[:40]!r} is not valid Unicode (lone surrogate at "
+                          f"character {e.start})") from None
 
 
 # ---- network → dict ----------------------------------------------------------------------
@@ -145,11 +197,11 @@ def to_dict(rnn: RNN) -> dict:
             if isinstance(e, Node):
                 i = add(("node", e.name), ["node", e.name])
             elif isinstance(e, Const):
-                c = _num_out(e.value)
+                c = _num_out(e.value, f"a constant of node {name!r}")
                 i = add(("const", c), ["const", c])
             elif isinstance(e, Affine):
-                terms = tuple((id_index[id(t)], _num_out(w)) for t, w in e.terms)
-                c = _num_out(e.const)
+                terms = tuple((id_index[id(t)], _num_out(w, f"a weight of node {name!r}")) for t, w in e.terms)
+                c = _num_out(e.const, f"an offset of node {name!r}")
                 i = add(("affine", terms, c), ["affine", [list(t) for t in terms], c])
             elif isinstance(e, ReLU):
                 a = id_index[id(e.arg)]
@@ -164,6 +216,9 @@ def to_dict(rnn: RNN) -> dict:
                 raise TypeError(type(e))
             id_index[id(e)] = i
         roots[name] = id_index[id(f)]
+    _check_text(rnn.name, "the network name", saving=True)
+    for n in rnn.nodes:
+        _check_text(n, "a node name", saving=True)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -174,7 +229,8 @@ def to_dict(rnn: RNN) -> dict:
         "inputs": list(rnn.inputs),
         "output": rnn.output,
         "hidden": list(rnn.hidden),
-        "nodes": [[n, _num_out(rnn.init[n]), roots[n]] for n in rnn.nodes if n not in rnn.inputs],
+        "nodes": [[n, _num_out(rnn.init[n], f"the initial value of node {n!r}"), roots[n]]
+                  for n in rnn.nodes if n not in rnn.inputs],
         "exprs": ops,
         "meta": _meta_out(dict(rnn.meta), "meta"),
         **({"role": rnn.role.to_json()} if rnn.role is not None else {}),
@@ -202,9 +258,17 @@ def dumps(rnn: RNN, *, indent: int | None = None) -> str:
 
 
 def save(rnn: RNN, path) -> None:
-    """Write ``rnn`` as JSON (exact constants; see the module docstring)."""
+    """Write ``rnn`` as JSON (exact constants; see the module docstring). Raises FormatError for
+    what the format cannot hold (see :data:`MAX_DIGITS`, invalid Unicode) and OSError for the
+    file system; nothing is written then."""
     text = dumps(rnn, indent=1)
-    Path(path).write_text(text, encoding="utf-8")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = text[max(0, e.start - 30):e.end + 10]
+        raise FormatError(f"cannot save network {rnn.name!r}: a name or text is not valid Unicode "
+                          f"(lone surrogate near {bad!r})") from None
+    Path(path).write_bytes(data)
 
 
 # ---- dict → network ----------------------------------------------------------------------
@@ -222,7 +286,10 @@ _TYPE_NAMES = {int: "an integer", str: "a string", list: "a list", dict: "an obj
 
 
 def _short(v) -> str:
-    s = json.dumps(v) if not isinstance(v, str) else repr(v)
+    try:
+        s = json.dumps(v) if not isinstance(v, str) else repr(v)
+    except (ValueError, TypeError, RecursionError):
+        s = f"<{type(v).__name__}>"
     return s if len(s) <= 60 else s[:57] + "..."
 
 
@@ -250,7 +317,7 @@ def from_dict(d: Any, *, source: str = "network") -> RNN:
     if fmt != FORMAT:
         raise FormatError(f"{source}: not an rnnsim network file (field 'format' is {_short(fmt)}, expected {FORMAT!r})")
     version = d.get("version")
-    if version != VERSION:
+    if type(version) is not int or version != VERSION:
         raise FormatError(
             f"{source}: unknown format version {_short(version)} (this rnnsim reads version {VERSION}); "
             "upgrade rnnsim or re-save the network"
@@ -258,10 +325,16 @@ def from_dict(d: Any, *, source: str = "network") -> RNN:
     name = _get(d, "name", str, source)
     tau = _get(d, "tau", int, source)
     alphabet = _get(d, "alphabet", int, source)
+    for key, v in (("tau", tau), ("alphabet", alphabet)):
+        if v > MAX_INDEX:
+            raise FormatError(f"{source}: field {key!r} is {v}, above 2^63 − 1 (the largest the engines can index)")
     enc = _get(d, "input_encoding", str, source)
     inputs = _str_list(d, "inputs", source)
     output = _get(d, "output", str, source)
     hidden = _str_list(d, "hidden", source)
+    for where, s in [("name", name), ("output", output)] + [(f"inputs[{i}]", s) for i, s in enumerate(inputs)] \
+            + [(f"hidden[{i}]", s) for i, s in enumerate(hidden)]:
+        _check_text(s, f"{source}: {where}")
     raw_ops = _get(d, "exprs", list, source)
     ops: list[Expr] = []
     for k, op in enumerate(raw_ops):
@@ -278,6 +351,7 @@ def from_dict(d: Any, *, source: str = "network") -> RNN:
             if kind == "node":
                 if not isinstance(args[0], str):
                     raise FormatError(f"{where}: node name should be a string, got {_short(args[0])}")
+                _check_text(args[0], where)
                 e = Node(args[0])
             elif kind == "const":
                 e = Const(_num_in(args[0], where))
@@ -311,12 +385,17 @@ def from_dict(d: Any, *, source: str = "network") -> RNN:
         if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str)):
             raise FormatError(f"{where}: expected [name, init, expr_index], got {_short(row)}")
         n, iv, ei = row
+        _check_text(n, where)
         if n in transitions:
             raise FormatError(f"{where}: node {n!r} is listed twice")
         nodes.append(n)
         init[n] = _num_in(iv, f"{where} (initial value of {n!r})")
         transitions[n] = ops[_index(ei, len(ops), f"{where} (transition of {n!r})")]
-    meta = _meta_in(_get(d, "meta", dict, source))
+    meta = _get(d, "meta", dict, source)
+    try:
+        meta = _meta_in(meta)
+    except FormatError as err:
+        raise FormatError(f"{source}: {err}") from None
     extra = set(d) - {"format", "version", "name", "tau", "alphabet", "input_encoding", "inputs",
                       "output", "hidden", "nodes", "exprs", "meta", *_TYPED}
     if extra:
@@ -343,7 +422,10 @@ def _typed_in(d: dict, meta: dict, source: str) -> dict:
             except ValueError as e:
                 raise FormatError(f"{source}: field {key!r}: {e}") from None
     if "construction" in d:
-        out["construction"] = _meta_in(_get(d, "construction", dict, source))
+        try:
+            out["construction"] = _meta_in(_get(d, "construction", dict, source))
+        except FormatError as err:
+            raise FormatError(f"{source}: field 'construction': {err}") from None
     if "boolean_nodes" in d:
         out["boolean_nodes"] = _str_list(d, "boolean_nodes", source)
     elif isinstance(meta.get("boolean_nodes"), list):   # written before the field existed
@@ -351,9 +433,46 @@ def _typed_in(d: dict, meta: dict, source: str) -> dict:
     return out
 
 
+def _pairs(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise FormatError(f"duplicate key {k[:60]!r} in one JSON object (a file must say each field once)")
+        d[k] = v
+    return d
+
+
+def _parse_int(s: str) -> int:
+    if len(s.lstrip("-")) > MAX_DIGITS:
+        raise FormatError(f"an integer with {len(s.lstrip('-'))} digits; the file format allows at most {MAX_DIGITS}")
+    return int(s)
+
+
+def _parse_float(s: str) -> float:
+    v = float(s)
+    if not math.isfinite(v):
+        raise FormatError(f"the number {_clip(s)} is beyond the double range (a non-finite float)")
+    return v
+
+
+def _clip(s: str, n: int = 40) -> str:
+    return s if len(s) <= n else s[:n - 1] + "…"
+
+
+def _parse_constant(s: str):
+    raise FormatError(f"{s} is not a JSON number (non-finite constants are not allowed)")
+
+
 def loads(text: str, *, source: str = "network") -> RNN:
+    """Parse the JSON text of a network (strict JSON: no duplicate keys, no NaN/Infinity,
+    integers of at most :data:`MAX_DIGITS` digits) and build it; FormatError on any problem."""
+    if not isinstance(text, str):
+        raise FormatError(f"{source}: expected the JSON text as str, got {type(text).__name__}")
     try:
-        d = json.loads(text)
+        d = json.loads(text, object_pairs_hook=_pairs, parse_int=_parse_int, parse_float=_parse_float,
+                       parse_constant=_parse_constant)
+    except FormatError as e:
+        raise FormatError(f"{source}: {e}") from None
     except json.JSONDecodeError as e:
         truncated = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
         hint = " (the file looks truncated)" if truncated else ""
@@ -363,21 +482,54 @@ def loads(text: str, *, source: str = "network") -> RNN:
         ) from None
     except RecursionError:
         raise FormatError(f"{source}: JSON nested too deeply") from None
-    return from_dict(d, source=source)
+    except ValueError as e:  # e.g. a float literal json cannot convert
+        raise FormatError(f"{source}: not valid JSON: {e}") from None
+    try:
+        json.dumps(d, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise FormatError(f"{source}: a string is not valid Unicode (a lone surrogate such as \\ud800; "
+                          f"character {e.start} of the re-encoded text)") from None
+    except RecursionError:
+        raise FormatError(f"{source}: JSON nested too deeply") from None
+    try:
+        return from_dict(d, source=source)
+    except RecursionError:
+        raise FormatError(f"{source}: expressions or meta nested too deeply") from None
 
 
 def load(path) -> RNN:
     """Read a network written by :func:`save` (FormatError on a malformed file)."""
     p = Path(path)
+    problem = None
     try:
-        raw = p.read_bytes()
+        st = os.stat(p)
+        if not stat.S_ISREG(st.st_mode):      # /dev/zero, a FIFO, a directory: never read
+            problem = "not a regular file"
+        elif st.st_size > MAX_FILE_BYTES:
+            problem = f"{st.st_size} bytes, more than the {MAX_FILE_BYTES} a network file may have"
+        else:
+            with open(p, "rb") as f:
+                raw = f.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                problem = f"more than {MAX_FILE_BYTES} bytes"
     except OSError as e:
-        raise FormatError(f"cannot read network file {str(p)!r}: {e.strerror or e}") from None
+        problem = e.strerror or str(e)
+    except ValueError as e:  # e.g. a NUL byte in the path
+        problem = str(e)
+    if problem is not None:
+        raise FormatError(f"cannot read network file {str(p)!r}: {problem}")
+    return loads_bytes(raw, source=str(p))
+
+
+def loads_bytes(data: bytes, *, source: str = "network") -> RNN:
+    """:func:`loads` for the bytes of a file (UTF-8; FormatError otherwise)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FormatError(f"{source}: expected bytes, got {type(data).__name__}")
     try:
-        text = raw.decode("utf-8")
+        text = bytes(data).decode("utf-8")
     except UnicodeDecodeError as e:
-        raise FormatError(f"{p}: not UTF-8 text (byte {e.start}); is this a network JSON file?") from None
-    return loads(text, source=str(p))
+        raise FormatError(f"{source}: not UTF-8 text (byte {e.start}); is this a network JSON file?") from None
+    return loads(text, source=source)
 
 
 # ---- shipped examples ------------------------------------------------------------------------
@@ -414,15 +566,31 @@ def to_graphml(rnn: RNN, path) -> None:
     nx.write_graphml(g, str(path))
 
 
-def _dot_id(s) -> str:
-    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+def dot_quote(s) -> str:
+    """``s`` as a DOT double-quoted string whose label shows ``s`` exactly: ``\\`` and ``"``
+    escaped, a line break as DOT's centred ``\\n``, other control characters shown as
+    ``\\xNN`` (Graphviz cannot draw them)."""
+    out = []
+    for ch in str(s).replace("\r\n", "\n").replace("\r", "\n"):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
 
 
 def to_dot(rnn: RNN, *, transitions: bool = False) -> str:
     """DOT text for Graphviz: inputs as boxes, hidden nodes filled, the output doubled;
     nodes grouped into clusters by their hierarchical name prefix."""
     g = rnn.to_networkx()
-    lines = [f"digraph {_dot_id(rnn.name)} {{", "  rankdir=LR;", "  node [fontname=Helvetica];"]
+    lines = [f"digraph {dot_quote(rnn.name)} {{", "  rankdir=LR;", "  node [fontname=Helvetica];"]
     clusters: dict[str, list[str]] = {}
     for n in g.nodes:
         prefix = n.rsplit(".", 1)[0] if "." in n else ""
@@ -430,24 +598,27 @@ def to_dot(rnn: RNN, *, transitions: bool = False) -> str:
 
     def node_line(n):
         a = g.nodes[n]
-        attrs = {"label": n.rsplit(".", 1)[-1] + (f"\\n{a['transition']}" if transitions and "transition" in a else "")}
+        label = n.rsplit(".", 1)[-1]
+        if transitions and "transition" in a:
+            label += "\n" + str(a["transition"])      # a real line break; dot_quote writes DOT's \n
+        attrs = {"label": label}
         if a["kind"] == "input":
             attrs["shape"] = "box"
         elif a["kind"] == "hidden":
             attrs.update(style="filled", fillcolor="lightblue")
         if a.get("output"):
             attrs["peripheries"] = "2"
-        attr_s = ", ".join(f"{k}={_dot_id(v)}" for k, v in attrs.items())
-        return f"{_dot_id(n)} [{attr_s}];"
+        attr_s = ", ".join(f"{k}={dot_quote(v)}" for k, v in attrs.items())
+        return f"{dot_quote(n)} [{attr_s}];"
 
     for i, (prefix, members) in enumerate(sorted(clusters.items())):
         if prefix:
-            lines.append(f"  subgraph cluster_{i} {{ label={_dot_id(prefix)};")
+            lines.append(f"  subgraph cluster_{i} {{ label={dot_quote(prefix)};")
             lines += [f"    {node_line(n)}" for n in members]
             lines.append("  }")
         else:
             lines += [f"  {node_line(n)}" for n in members]
     for u, v in g.edges:
-        lines.append(f"  {_dot_id(u)} -> {_dot_id(v)};")
+        lines.append(f"  {dot_quote(u)} -> {dot_quote(v)};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -355,7 +355,7 @@ def main(argv=None) -> int:
                   delta=Fraction(args.delta) if args.delta else None, workers=args.workers,
                   scheduler=args.scheduler)
     except (ValueError, ImportError) as e:
-        print(f"rnnsim demo: {e}", file=sys.stderr)
+        print(f"rnnsim: error: rnnsim demo: {e} (see rnnsim demo --help)", file=sys.stderr)   # the CLI contract
         return 2
     print(markdown(res))
     if args.json_out:

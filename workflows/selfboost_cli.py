@@ -7,10 +7,11 @@ uniform LM, and the class is every pattern set of window k (2^(2^k) distinguishe
 under complement). ``--source`` takes ``motif:MOTIF[:avoid|seek|contain]`` or an LM network
 JSON file; ``--start`` ``uniform`` or an LM network JSON file; ``--class`` a family name
 (patterns, motifs, parity, repeat, brackets, mixed) or distinguisher network JSON files,
-joined with '+'. Exit status: 0 when every check held (each built network equals Lemma 2's
-chain, each KL gain ≥ both Lemma 1 guarantees, the closed forms equal the built networks,
-the round count ≤ Theorem 1's bound, the final size within the bookkeeping), 1 otherwise,
-2 for bad input (one line ``rnnsim: error: …``).
+joined with '+'. Exit status (the contract of ``rnnsim``): 0 when every check held (each
+built network equals Lemma 2's chain, each KL gain ≥ both Lemma 1 guarantees, the closed
+forms equal the built networks, the round count ≤ Theorem 1's bound, the final size within
+the bookkeeping); 1 for a failed check or bad input (one line ``rnnsim: error: …``, raised
+as a ConstructionError); 2 for a bad command line.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from constructions import models
 from proofs_checks.lm import LM
-from rnnsim import ConstructionError, RNNSimError
+from rnnsim import ConstructionError
 
 from .classes import DistinguisherClass
 from .selfboost import SelfBoostReport, selfboost
@@ -130,7 +131,7 @@ def main(argv=None) -> int:
         description="Theorem 1 run on networks: boost an LM RNN with the distinguisher of largest advantage "
                     "until every member of the class has |α| ≤ ε; built rounds are verified on every document "
                     "against Lemma 2, later rounds continue on tables with sizes from the closed forms. Exit "
-                    "status 0: every check held; 1: a check failed; 2: bad input.")
+                    "status 0: every check held; 1: a check failed or bad input; 2: bad command line.")
     ap.add_argument("--k", type=int, default=2, help="distinguisher window (default 2)")
     ap.add_argument("--N", type=int, default=8, help="document length (default 8)")
     ap.add_argument("--eps", type=float, default=0.02, help="target advantage ε (default 0.02)")
@@ -151,21 +152,15 @@ def main(argv=None) -> int:
     ap.add_argument("--plot", default=None, help="write the figure (KL, max|α|, sizes per round) to this PNG")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
-    try:
-        if not (isinstance(args.N, int) and args.N >= 1):
-            raise ConstructionError(f"--N must be a positive integer, got {args.N}")
-        if args.N > 16:
-            raise ConstructionError(f"--N {args.N}: the tables hold 2^N documents; use N ≤ 16")
-        if args.N < args.k:
-            raise ConstructionError(f"--N {args.N} is shorter than the window --k {args.k}")
-        p = parse_source(args.source, args.N)
-        rep = selfboost(p, k=args.k, eps=args.eps, cls=parse_class(args.cls, args.k), start=parse_start(args.start),
-                        N=args.N, budget=args.budget, max_rounds=args.rounds, max_built=args.max_built,
-                        arithmetic="exact" if args.exact else "float64", engine=args.engine, workers=args.workers,
-                        progress=not args.no_progress)
-    except RNNSimError as e:          # bad input: one line, exit status 2
-        print("rnnsim: error: " + " ".join(ln.strip() for ln in str(e).splitlines() if ln.strip()), file=sys.stderr)
-        return 2
+    if args.N < 1 or args.N > 16:
+        raise ConstructionError(f"--N {args.N}: the tables hold 2^N documents; give 1 ≤ N ≤ 16")
+    if args.N < args.k:
+        raise ConstructionError(f"--N {args.N} is shorter than the window --k {args.k}")
+    p = parse_source(args.source, args.N)
+    rep = selfboost(p, k=args.k, eps=args.eps, cls=parse_class(args.cls, args.k), start=parse_start(args.start),
+                    N=args.N, budget=args.budget, max_rounds=args.rounds, max_built=args.max_built,
+                    arithmetic="exact" if args.exact else "float64", engine=args.engine, workers=args.workers,
+                    progress=not args.no_progress)
     print(markdown(rep))
     if args.json_out:
         with open(args.json_out, "w", encoding="utf-8") as fh:

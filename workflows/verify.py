@@ -45,6 +45,7 @@ import copy
 import dataclasses
 import math
 import time
+import warnings
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any
@@ -57,6 +58,8 @@ from proofs_checks.lm import LM
 from rnnsim.arith import Exact, Fixed, parse_arithmetic
 from rnnsim.engines import get_engine, select_engine
 from rnnsim.engines.base import raw_to_exact, raw_to_float
+from rnnsim.errors import EngineRangeExceeded, EngineUnavailable, InputError
+from rnnsim.simulate import check_length
 from rnnsim.strings import nth_string
 
 from .sharding import default_workers, run_shards
@@ -311,15 +314,15 @@ def _shard(job: _Job, arg) -> dict:
 def _check_expected(expected, b: int, N: int) -> None:
     if isinstance(expected, LM):
         if expected.b != b or expected.N < N:
-            raise ValueError(f"expected LM has b={expected.b}, N={expected.N}; the network needs b={b}, N≥{N}")
+            raise InputError(f"expected LM has b={expected.b}, N={expected.N}; the network needs b={b}, N≥{N}")
         return
     if hasattr(expected, "rows"):
         if getattr(expected, "b", b) != b or getattr(expected, "N", N) < N:
-            raise ValueError(f"expected conditionals have b={getattr(expected, 'b', '?')}, "
+            raise InputError(f"expected conditionals have b={getattr(expected, 'b', '?')}, "
                              f"N={getattr(expected, 'N', '?')}; the network needs b={b}, N≥{N}")
         return
     if not callable(expected):
-        raise TypeError(f"expected must be an LM, a BoostedLM or a callable q(prefix), got {type(expected).__name__}")
+        raise InputError(f"expected must be an LM, a BoostedLM or a callable q(prefix), got {type(expected).__name__}")
 
 
 def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str = "auto",
@@ -333,9 +336,23 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     cluster); ``tol``: largest allowed error (default
     1e-9, exact arithmetic 0); ``keep_outputs``: also return the (b^N, N) output matrix.
     """
-    t_start = time.perf_counter()
     if not (isinstance(N, int) and N >= 1):
-        raise ValueError(f"document length N must be a positive integer, got {N!r}")
+        raise InputError(f"document length N must be a positive integer, got {N!r}")
+    check_length(net, N)
+    kw = dict(arithmetic=arithmetic, tol=tol, workers=workers, scheduler=scheduler, shard_depth=shard_depth,
+              progress=progress, keep_outputs=keep_outputs, fault=_fault)
+    try:
+        return _verify(net, expected, N, engine=engine, **kw)
+    except (EngineRangeExceeded, EngineUnavailable) as e:
+        if engine != "auto":   # as simulate_all: under "auto", a compiled engine that cannot go on → reference
+            raise
+        warnings.warn(f"{e}; rerunning on the reference engine", RuntimeWarning, stacklevel=2)
+        return _verify(net, expected, N, engine="reference", **kw)
+
+
+def _verify(net, expected, N: int, *, arithmetic, tol, engine, workers, scheduler, shard_depth, progress,
+            keep_outputs, fault) -> VerifyReport:
+    t_start = time.perf_counter()
     b = net.alphabet
     _check_expected(expected, b, N)
     arith = parse_arithmetic(arithmetic)
@@ -348,7 +365,7 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     workers = max(1, int(workers))
     D = plan_depth(b, N, workers) if shard_depth is None else int(shard_depth)
     if not 0 <= D <= N - 1:
-        raise ValueError(f"shard depth must be in 0 … N−1 = {N - 1}, got {D}")
+        raise InputError(f"shard depth must be in 0 … N−1 = {N - 1}, got {D}")
     job = _Job(net, expected, N, b, arith, eng.name, D, keep_outputs)
 
     # levels 1 … D here (the top of the tree), then one shard per prefix of length D
@@ -371,7 +388,7 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
     if not inline and len(args) > 1:
         job = dataclasses.replace(job, expected=_shippable(expected))
     results, stats = run_shards(_shard, job, args, workers=1 if inline else workers, scheduler=scheduler,
-                                progress=progress, desc="verify", fault=_fault)
+                                progress=progress, desc="verify", fault=fault)
     for r in results:
         if r["worst"] is not None:
             worst.offer(*r["worst"])

@@ -31,7 +31,7 @@ def _all_specs(k):
     return specs
 
 
-@pytest.mark.lemma("THEORY 3", "THEORY 4.7")
+@pytest.mark.lemma("§3 advantage", "§4.7 models")
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_every_member_and_its_complement_compute_their_definitions(k):
     N = 6
@@ -76,7 +76,7 @@ def test_complement_adds_a_node_only_when_the_output_is_read():
     # a model's output is read by nobody: rewritten in place, same size
     p = models.parity_distinguisher(3, tau=2)
     cp = families.complement(p)
-    assert cp.size == p.size and cp.output == p.output and cp.claims.statement == "THEORY 3"
+    assert cp.size == p.size and cp.output == p.output and cp.claims.statement == "§3 advantage"
 
 
 def test_complement_record_survives_save_and_load(tmp_path):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from proofs_checks import boost as pboost
 from proofs_checks.advantage import DistTable, random_distinguisher
 from proofs_checks.lm import LM
+from rnnsim.errors import ConstructionError
 from rnnsim.strings import nth_string
 from tests.proofs_checks.strategies import instances
 
@@ -145,6 +146,7 @@ def test_zero_denominator_is_the_same_error_at_the_same_prefix():
             _old_table(old_ql, 2, 4)
         with pytest.raises(ZeroDivisionError) as new:
             new_ql.table()
+        assert type(old.value) is type(new.value)
         assert str(old.value) == str(new.value) and "probability 0" in str(new.value)
 
 
@@ -159,6 +161,7 @@ def test_bad_distinguisher_value_is_the_same_error():
         _old_table(old_ql, 2, 4)
     with pytest.raises(ValueError) as new:
         new_ql.table()
+    assert type(old.value) is type(new.value) is ConstructionError
     assert str(old.value) == str(new.value) == "d(2, (1, 0, 1)) = 2 is not 0 or 1"
 
 

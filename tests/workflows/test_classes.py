@@ -42,7 +42,7 @@ def _parity_by_hand(k=2):
     return b.build()
 
 
-@pytest.mark.lemma("THEORY 3")
+@pytest.mark.lemma("§3 advantage")
 @pytest.mark.parametrize("name,k", [("patterns", 2), ("mixed", 3), ("motifs+parity+repeat+brackets", 2)])
 def test_every_members_advantage_equals_the_definition_exactly(pq, name, k):
     p, q = pq

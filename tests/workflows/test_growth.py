@@ -116,6 +116,13 @@ def test_cli_growth_table_json_and_figure(tmp_path, capsys):
     assert {r["mode"] for r in data["rows"]} == {"built", "closed form"}
 
 
+def test_growth_bad_input_on_the_command_line(capsys):
+    assert cli(["growth", "--rounds", "0", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rnnsim: error: rounds must be a positive integer") and len(err.strip().splitlines()) == 1
+    assert cli(["growth", "--k", "x"]) == 2
+
+
 def test_growth_bad_input():
     with pytest.raises(ConstructionError, match="rounds"):
         G.growth((2,), 0)

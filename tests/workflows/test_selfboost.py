@@ -201,7 +201,7 @@ def test_cli_selfboost(tmp_path, capsys):
     for bad, msg in ((["--eps", "0"], "ε must be a positive"), (["--class", "nope"], "unknown distinguisher"),
                      (["--source", "motif:111:sideways"], "mode must be"), (["--N", "1", "--k", "2"], "shorter"),
                      (["--start", str(tmp_path / "missing.json")], "no such network file")):
-        assert cli(["selfboost", "--no-progress"] + bad) == 2
+        assert cli(["selfboost", "--no-progress"] + bad) == 1
         err = capsys.readouterr().err
         assert err.startswith("rnnsim: error: ") and msg in err and len(err.strip().splitlines()) == 1
 

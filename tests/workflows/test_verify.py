@@ -14,6 +14,7 @@ import rnnsim
 from constructions import boosting, models
 from proofs_checks import boost as pboost
 from proofs_checks.lm import LM
+from rnnsim.errors import InputError
 from rnnsim.strings import nth_string
 from workflows import verify as V
 
@@ -131,6 +132,16 @@ def test_exact_tables_are_shipped_packed_and_unpack_to_the_same_rows():
         assert (back.rows(m, 0, 2 ** m) == ql.rows(m, 0, 2 ** m)).all()
 
 
+def test_packing_keeps_tables_with_many_distinct_values():
+    import cloudpickle
+
+    rng = np.random.default_rng(3)
+    q = LM.from_weights([rng.integers(1, 10 ** 6, size=2 ** (m + 1)) for m in range(10)], 2)
+    assert len(V._PackedLM(q).args[1]) > 256
+    back = cloudpickle.loads(cloudpickle.dumps(V._shippable(q)))
+    assert all((a == c).all() for a, c in zip(back.levels, q.levels))
+
+
 def test_bad_arguments_are_clear_errors():
     net, ql = boosted(N=5)
     with pytest.raises(ValueError, match="N"):
@@ -139,7 +150,7 @@ def test_bad_arguments_are_clear_errors():
         V.verify(net, ql, 5, shard_depth=5)
     with pytest.raises(ValueError, match="N≥6"):
         V.verify(net, LM.uniform(2, 5), 6)
-    with pytest.raises(TypeError, match="expected"):
+    with pytest.raises(InputError, match="expected"):
         V.verify(net, 3, 5)
 
 
@@ -228,3 +239,50 @@ def test_an_error_of_the_computation_is_raised_not_retried(tmp_path):
     for workers in (1, 2):
         with pytest.raises(ZeroDivisionError, match="undefined"):
             V.verify(net, q, 5, workers=workers, shard_depth=2, progress=False)
+
+
+def test_progress_bar_counts_shards(capsys):
+    net, ql = boosted(N=5)
+    V.verify(net, ql, 5, workers=1, shard_depth=2, progress=True)
+    err = capsys.readouterr().err
+    assert "verify" in err and "0/4" in err and "shard/s" in err     # a bar over the 4 shards
+
+
+def test_fixed_point_outputs_are_compared_as_their_values():
+    """A fixed format: the engine's raw integers are read as value·2^−f; the largest error is
+    that of simulate_all's outputs against the exact conditionals."""
+    N, fmt = 6, "fixed:2:12"
+    net = models.markov_lm(1, TABLE)
+    rep = V.verify(net, models.markov_q(1, TABLE), N, arithmetic=fmt, tol=2.0 ** -12, shard_depth=2,
+                   progress=False)
+    out = rnnsim.simulate_all(net, N, fmt)
+    want = LM.from_callable(models.markov_q(1, TABLE), 2, N).to_float().outputs()
+    assert rep.max_error == float(np.abs(out - want).max()) > 0
+    assert rep.ok and rep.max_error <= 2.0 ** -12
+
+
+def test_auto_reruns_on_the_reference_when_a_compiled_engine_cannot_go_on(monkeypatch):
+    """As simulate_all: under engine="auto" an EngineRangeExceeded of the compiled engine makes
+    the whole check rerun on the reference (with a warning); a named engine raises it."""
+    from rnnsim.errors import EngineRangeExceeded
+
+    N = 10                                   # 2·10^6 node-updates: "auto" chooses the compiled engine
+    net, q = boosted(N=N)
+    real = V._shard
+
+    def flaky(job, arg):
+        if job.engine != "reference":
+            raise EngineRangeExceeded("node 'q' at time 3: a value needs 130 bits", node="q", time=3, bits=130)
+        return real(job, arg)
+    monkeypatch.setattr(V, "_shard", flaky)
+    with pytest.warns(RuntimeWarning, match="rerunning on the reference"):
+        rep = V.verify(net, q, N, workers=1, progress=False)
+    assert rep.engine == "reference" and rep.ok
+    with pytest.raises(EngineRangeExceeded):
+        V.verify(net, q, N, engine="numba", workers=1, progress=False)
+
+
+def test_rnn_time_beyond_the_engines_count_is_refused():
+    net, ql = boosted(N=5)
+    with pytest.raises(InputError, match="RNN-time"):
+        V.verify(net, ql, 2 ** 62, progress=False)
