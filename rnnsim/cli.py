@@ -227,7 +227,10 @@ def _collect_lemmas():
     """Fill the lemma table. The application layer imports every module that registers code
     (the core names none); returns (modules that failed to import, the shipped index)."""
     mod = importlib.import_module("workflows.lemmas")
-    return mod.collect(), mod.index()
+    failed = mod.collect()
+    if mod.SKIPPED:
+        print(f"(skipped, optional dependency not installed: {'; '.join(mod.SKIPPED)})", file=sys.stderr)
+    return failed, mod.index()
 
 
 def cmd_lemmas(args) -> int:
