@@ -59,7 +59,7 @@ class Role:
     @staticmethod
     def from_json(d: Any) -> "Role":
         """The inverse of :meth:`to_json`; ValueError (naming the problem) on anything else."""
-        if not isinstance(d, dict) or d.get("kind") not in _KINDS:
+        if not isinstance(d, dict) or not isinstance(d.get("kind"), str) or d["kind"] not in _KINDS:
             raise ValueError(f"a role is {{\"kind\": \"lm\" | \"distinguisher\", …}}, got {d!r}")
         cls = _KINDS[d["kind"]]
         want = {"kind"} | {f.name for f in fields(cls)}

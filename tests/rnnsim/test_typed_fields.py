@@ -178,6 +178,9 @@ def test_role_base_class_cannot_be_instantiated_and_every_role_round_trips_throu
         assert list(d)[0] == "kind" and d["alphabet"] == role.alphabet
         back = rnnsim.Role.from_json(json.loads(json.dumps(d)))
         assert back == role and type(back) is type(role)
+    for kind in ([], {}, None, 1, "LM"):     # unhashable kinds too: a ValueError, not a TypeError
+        with pytest.raises(ValueError, match=r"a role is \{\"kind\": \"lm\" \| \"distinguisher\""):
+            rnnsim.Role.from_json({"kind": kind, "alphabet": 2})
     # an extra field of the other kind is refused, not ignored
     with pytest.raises(ValueError, match=r"role of kind 'lm' has fields \['alphabet', 'kind'\]"):
         rnnsim.Role.from_json({"kind": "lm", "alphabet": 2, "window": 3})
