@@ -126,6 +126,18 @@ class BracketDistinguisher(ModelRecord):
     cap: int
 
 
+@dataclass(frozen=True)
+class Complement(ModelRecord):
+    """1 − d for the distinguisher with window ``k`` and record ``base`` (None when that
+    network was built by hand): :func:`constructions.families.complement` (a model whose
+    statement is §3's, where 1 − d flips the advantage)."""
+
+    kind: ClassVar[str] = "complement_distinguisher"
+    statement: ClassVar[str] = "§3 advantage"
+    k: int
+    base: Record | None
+
+
 # ---- constructions of THEORY §4 -------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -357,6 +369,6 @@ def _required(cls, name: str) -> bool:
 
 __all__ = ["Record", "ModelRecord", "record_of", "record_or_none", "schedule_of", "schedule_or_none", "KINDS", "MODEL_RECORDS",
            "UniformLM", "MarkovLM", "PFALM", "MotifAutomatonLM", "PatternDistinguisher",
-           "MotifDistinguisher", "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher",
+           "MotifDistinguisher", "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher", "Complement",
            "Nodes", "Gated", "Counters", "Enumeration", "Components", "Boost", "Universal",
            "ElementaryUniversal", "InhomogeneousMarkovLM", "ReluRNNLM"]

@@ -45,6 +45,8 @@ _DELEGATED = {
     "demo": ("workflows.demo", "build, simulate and verify a boosted network on the shipped example"),
     "schedule": ("workflows.schedule_figure", "print the output schedule t(i, n, m) of an enumeration network"),
     "check": ("workflows.check_runner", "run the numerical checks of the paper's lemmas"),
+    "selfboost": ("workflows.selfboost_cli", "Theorem 1: boost an LM RNN until no distinguisher of a class has advantage > ε"),
+    "growth": ("workflows.growth", "size, hidden size and τ of boost / boost_simple over rounds, against the closed forms"),
     "algorithm1": ("workflows.algorithm1", "Algorithm 1: loss minimization over growing classes, Lemma 4's bad set"),
 }
 
@@ -225,7 +227,10 @@ def _collect_lemmas():
     """Fill the lemma table. The application layer imports every module that registers code
     (the core names none); returns (modules that failed to import, the shipped index)."""
     mod = importlib.import_module("workflows.lemmas")
-    return mod.collect(), mod.index()
+    failed = mod.collect()
+    if mod.SKIPPED:
+        print(f"(skipped, optional dependency not installed: {'; '.join(mod.SKIPPED)})", file=sys.stderr)
+    return failed, mod.index()
 
 
 def cmd_lemmas(args) -> int:

@@ -130,11 +130,14 @@ def entries() -> list[Entry]:
     return sorted(_TABLE.values(), key=lambda e: _sort_key(e.lemma))
 
 
-def collect(packages: Iterable[str]) -> list[str]:
+def collect(packages: Iterable[str], optional: Iterable[str] = (), skipped: list[str] | None = None) -> list[str]:
     """Import every module of the named packages (so that their ``@realizes`` run); return
     "module: error" for each module that could not be imported. Nothing here names a
-    package: the caller (the application layer) does."""
+    package: the caller (the application layer) does. A module that fails only because an
+    *optional* dependency (a top-level name in ``optional``, e.g. ``hypothesis`` of the
+    ``test`` extra) is not installed is not a failure: it is appended to ``skipped``."""
     failed: list[str] = []
+    optional = frozenset(optional)
     for pkg_name in packages:
         try:
             pkg = importlib.import_module(pkg_name)
@@ -147,6 +150,12 @@ def collect(packages: Iterable[str]) -> list[str]:
                 continue
             try:
                 importlib.import_module(info.name)
+            except ModuleNotFoundError as e:
+                if (e.name or "").split(".")[0] in optional:
+                    if skipped is not None:
+                        skipped.append(f"{info.name} (needs {e.name.split('.')[0]})")
+                else:
+                    failed.append(f"{info.name}: {type(e).__name__}: {e}")
             except Exception as e:  # noqa: BLE001
                 failed.append(f"{info.name}: {type(e).__name__}: {e}")
     return failed

@@ -207,3 +207,21 @@ def test_marker_scan_reads_a_pytestmark_list(tmp_path):
     (tmp_path / "test_slow.py").write_text(
         "import pytest\npytestmark = [pytest.mark.slow, pytest.mark.lemma('§2.4 arithmetic', 'Lemma 9')]\n")
     assert registry.tests_by_lemma(tmp_path) == {"§2.4 arithmetic": ["test_slow.py"], "Lemma 9": ["test_slow.py"]}
+
+
+def test_collect_skips_a_module_that_needs_a_missing_optional_dependency(tmp_path, monkeypatch):
+    # an installed package without the test extra has no hypothesis: the property-testing
+    # helpers are skipped (named), while a module with a genuinely broken import still fails
+    pkg = tmp_path / "optpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "needs_extra.py").write_text("import no_such_extra_dependency_xyz\n")
+    (pkg / "broken.py").write_text("import no_such_core_dependency_xyz\n")
+    (pkg / "fine.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    skipped: list[str] = []
+    failed = registry.collect(["optpkg"], optional=["no_such_extra_dependency_xyz"], skipped=skipped)
+    assert skipped == ["optpkg.needs_extra (needs no_such_extra_dependency_xyz)"]
+    assert failed == ["optpkg.broken: ModuleNotFoundError: No module named 'no_such_core_dependency_xyz'"]
+    # without the optional list the same module is a failure
+    assert len(registry.collect(["optpkg"])) == 2

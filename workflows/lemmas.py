@@ -24,9 +24,17 @@ INDEX = Path(__file__).resolve().with_name("lemma_tests.json")
 TESTS = Path(__file__).resolve().parent.parent / "tests"   # present in a source checkout only
 
 
+# dependencies of the optional extras (test, plot, train, gpu): a module that needs one of
+# them (the property-testing helpers need hypothesis) is skipped where it is not installed
+OPTIONAL_DEPENDENCIES = ("hypothesis", "pytest", "matplotlib", "torch", "cupy", "dask", "distributed")
+SKIPPED: list[str] = []
+
+
 def collect() -> list[str]:
-    """Register every statement's code; returns the modules that failed to import."""
-    return registry.collect(PACKAGES)
+    """Register every statement's code; returns the modules that failed to import (a module
+    skipped for a missing optional dependency is listed in :data:`SKIPPED` instead)."""
+    SKIPPED.clear()
+    return registry.collect(PACKAGES, optional=OPTIONAL_DEPENDENCIES, skipped=SKIPPED)
 
 
 def index() -> dict[str, list[str]]:

@@ -20,7 +20,8 @@ import rnnsim
 from rnnsim import Builder, Node, cli, io
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBCOMMANDS = ["info", "run", "example", "lemmas", "demo", "schedule", "check", "algorithm1", "bench"]
+SUBCOMMANDS = ["info", "run", "example", "lemmas", "demo", "schedule", "check", "algorithm1", "selfboost", "growth",
+               "bench"]
 
 
 def one_line_error(err: str) -> str:

@@ -55,19 +55,39 @@ CASES = [
     ("algorithm1", ["--json", f"{MISSING_DIR}/a.json"], 1, f"--json '{MISSING_DIR}/a.json': directory '{MISSING_DIR}' does not exist"),
     ("algorithm1", ["--N", "x"], 2, "argument --N: invalid int value: 'x'"),
     ("algorithm1", ["--minimizer", "magic"], 2, "argument --minimizer: invalid choice: 'magic'"),
+    ("selfboost", ["--source", "missing.json"], 1, "--source 'missing.json': no such network file"),
+    ("selfboost", ["--start", "missing.json"], 1, "--start 'missing.json': no such network file"),
+    ("selfboost", ["--N", "4", "--k", "1", "--engine", "warp"], 1, "unknown engine 'warp'"),
+    ("selfboost", ["--N", "x"], 2, "argument --N: invalid int value: 'x'"),
+    ("growth", ["--rounds", "x"], 2, "argument --rounds: invalid int value: 'x'"),
 ]
+
+# output paths that selfboost and growth check only after their work (stdout written, status 1):
+# to be checked up front as in schedule, demo and algorithm1; strict, so a fix shows up here
+_LATE = pytest.mark.xfail(strict=True, reason="workflows.selfboost_cli / workflows.growth check output paths "
+                                              "after the run")
+CASES += [
+    pytest.param("selfboost", ["--N", "4", "--k", "1", "--no-progress", "--json", f"{MISSING_DIR}/s.json"], 1,
+                 f"--json '{MISSING_DIR}/s.json'", marks=_LATE),
+    pytest.param("growth", ["--k", "1", "--rounds", "1", "--no-progress", "--plot", f"{MISSING_DIR}/g.png"], 1,
+                 f"--plot '{MISSING_DIR}/g.png'", marks=_LATE),
+]
+
+
+def _plain(case):
+    return case.values if hasattr(case, "values") else case
 
 
 def test_every_delegated_subcommand_has_a_bad_input_and_a_usage_case():
     for cmd in cli._DELEGATED:
-        statuses = {status for c, _, status, _ in CASES if c == cmd}
+        statuses = {status for c, _, status, _ in map(_plain, CASES) if c == cmd}
         assert 2 in statuses, f"rnnsim {cmd}: no usage-error case"
-        if cmd != "check":                     # check reads and writes no file and takes no tokens
+        if cmd not in ("check", "growth"):     # they read no file and take no tokens or engine
             assert 1 in statuses, f"rnnsim {cmd}: no bad-input case"
 
 
 @pytest.mark.parametrize("cmd, args, status, piece", CASES,
-                         ids=[f"{c}-{' '.join(a)}" for c, a, _, _ in CASES])
+                         ids=[f"{c}-{' '.join(a)}" for c, a, _, _ in map(_plain, CASES)])
 def test_delegated_subcommand_errors_are_one_line_with_the_documented_status(capsys, tmp_path, cmd, args,
                                                                             status, piece):
     argv = [cmd] + [a.replace("{bad}", _malformed(tmp_path)).replace("{laplace}", str(example_path())).replace("{tmp}", str(tmp_path)) for a in args]
