@@ -115,7 +115,9 @@ class Expr:
 
     def depth(self) -> int:
         """Largest number of ReLU/Prod/Recip on a root-to-leaf path."""
-        return _depth(self, {})
+        from .expr_passes import depth_of
+
+        return depth_of(self, {})
 
     def nodes(self) -> frozenset[str]:
         """Names of the nodes this expression reads."""
@@ -143,11 +145,15 @@ class Expr:
 
     def substitute(self, mapping: Mapping[str, "Expr"]) -> "Expr":
         """Replace Node(name) leaves by mapping[name] (names not in mapping stay)."""
-        return _map_leaves(self, lambda n: mapping.get(n.name, n), {})
+        from .expr_passes import map_leaves
+
+        return map_leaves(self, lambda n: mapping.get(n.name, n))
 
     def rename(self, fn: Callable[[str], str]) -> "Expr":
         """Rename every node this expression reads."""
-        return _map_leaves(self, lambda n: Node(fn(n.name)), {})
+        from .expr_passes import map_leaves
+
+        return map_leaves(self, lambda n: Node(fn(n.name)))
 
     def evaluate(self, env: Mapping[str, object], arith) -> object:
         """Tree-walking evaluation under an arithmetic (see rnnsim.arith); test oracle."""
@@ -155,6 +161,11 @@ class Expr:
         for e in self.walk():
             memo[id(e)] = e._eval(env, arith, memo)
         return memo[id(self)]
+
+    def __str__(self) -> str:
+        from .expr_passes import format_expr
+
+        return format_expr(self)
 
     def __repr__(self) -> str:
         return str(self)
@@ -244,7 +255,7 @@ class Const(Expr):
     def _eval(self, env, arith, memo):
         return arith.const(self.value)
 
-    def __str__(self):
+    def _text(self, memo):
         return _fmt(self.value)
 
 
@@ -262,7 +273,7 @@ class Node(Expr):
         except KeyError:
             raise NetworkError(f"unknown node {self.name!r} referenced") from None
 
-    def __str__(self):
+    def _text(self, memo):
         return self.name
 
 
@@ -285,10 +296,10 @@ class Affine(Expr):
             [(memo[id(e)], arith.const(w)) for e, w in self.terms], arith.const(self.const)
         )
 
-    def __str__(self):
+    def _text(self, memo):
         parts = []
         for e, w in self.terms:
-            s = str(e)
+            s = memo[id(e)]
             if w == 1:
                 parts.append(f"+ {s}")
             elif w == -1:
@@ -316,8 +327,8 @@ class ReLU(Expr):
     def _eval(self, env, arith, memo):
         return arith.relu(memo[id(self.arg)])
 
-    def __str__(self):
-        return f"relu{_paren(self.arg)}"
+    def _text(self, memo):
+        return f"relu{_paren(memo[id(self.arg)])}"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -331,8 +342,8 @@ class Prod(Expr):
     def _eval(self, env, arith, memo):
         return arith.prod(memo[id(self.left)], memo[id(self.right)])
 
-    def __str__(self):
-        return f"{_atom(self.left)}·{_atom(self.right)}"
+    def _text(self, memo):
+        return f"{_atom(self.left, memo)}·{_atom(self.right, memo)}"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -345,8 +356,8 @@ class Recip(Expr):
     def _eval(self, env, arith, memo):
         return arith.recip(memo[id(self.arg)])
 
-    def __str__(self):
-        return f"recip{_paren(self.arg)}"
+    def _text(self, memo):
+        return f"recip{_paren(memo[id(self.arg)])}"
 
 
 # ---- constructors -----------------------------------------------------------------------
@@ -413,48 +424,14 @@ def _affine_sum(pairs) -> Expr:
     return Affine(terms, c)
 
 
-# ---- helpers ------------------------------------------------------------------------------
-
-def _depth(e: Expr, memo: dict) -> int:
-    # iterative post-order to survive deep trees
-    for sub in e.walk():
-        if id(sub) in memo:
-            continue
-        d = max((memo[id(c)] for c in sub.children()), default=0)
-        if isinstance(sub, (ReLU, Prod, Recip)):
-            d += 1
-        memo[id(sub)] = d
-    return memo[id(e)]
-
-
-def _map_leaves(e: Expr, fn, memo: dict) -> Expr:
-    for sub in e.walk():
-        if isinstance(sub, Node):
-            out = as_expr(fn(sub))
-        elif isinstance(sub, Const):
-            out = sub
-        elif isinstance(sub, Affine):
-            out = _affine_sum([(memo[id(t)], w) for t, w in sub.terms] + [(Const(sub.const), 1)])
-        elif isinstance(sub, ReLU):
-            out = relu(memo[id(sub.arg)])
-        elif isinstance(sub, Prod):
-            out = memo[id(sub.left)] * memo[id(sub.right)]  # folds constants like the operators do
-        elif isinstance(sub, Recip):
-            out = Recip(memo[id(sub.arg)])
-        else:  # pragma: no cover - the set is closed
-            raise TypeError(type(sub))
-        memo[id(sub)] = out
-    return memo[id(e)]
-
-
 def _fmt(v: Number) -> str:
     return str(v)
 
 
-def _paren(e: Expr) -> str:
-    s = str(e)
+def _paren(s: str) -> str:
     return s if s.startswith("(") else f"({s})"
 
 
-def _atom(e: Expr) -> str:
-    return str(e) if isinstance(e, (Node, Const, Affine)) else f"({e})"
+def _atom(e: Expr, memo) -> str:
+    s = memo[id(e)]
+    return s if isinstance(e, (Node, Const, Affine)) else f"({s})"
