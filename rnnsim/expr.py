@@ -120,12 +120,30 @@ class Expr:
         return depth_of(self, {})
 
     def nodes(self) -> frozenset[str]:
-        """Names of the nodes this expression reads."""
+        """Names of the nodes this expression reads (computed once per object: the range
+        analysis asks for it for every node at every time; a subexpression whose set is
+        already known is not walked again)."""
+        got = self.__dict__.get("_n")
+        if got is not None:
+            return got
         out: set[str] = set()
-        for e in self.walk():
-            if isinstance(e, Node):
+        seen: set[int] = set()
+        stack: list[Expr] = [self]
+        while stack:
+            e = stack.pop()
+            if id(e) in seen:
+                continue
+            seen.add(id(e))
+            known = e.__dict__.get("_n")
+            if known is not None:
+                out |= known
+            elif isinstance(e, Node):
                 out.add(e.name)
-        return frozenset(out)
+            else:
+                stack.extend(e.children())
+        got = frozenset(out)
+        object.__setattr__(self, "_n", got)
+        return got
 
     def walk(self) -> Iterator["Expr"]:
         """Every distinct subexpression, each once (post-order)."""
@@ -202,6 +220,7 @@ class Expr:
         # the cached hash depends on the process (str hashing is salted): never pickle it
         d = dict(self.__dict__)
         d.pop("_h", None)
+        d.pop("_n", None)
         return d
 
 

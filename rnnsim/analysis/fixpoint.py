@@ -18,6 +18,7 @@ least i with max(|lo|, |hi|) + err < 2^i (:meth:`Analysis.int_bits`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 
 from ..arith import Fixed, parse_arithmetic
@@ -37,7 +38,13 @@ class Analysis:
     widened: list[str] = field(default_factory=list)
     declared: dict[str, tuple] = field(default_factory=dict)
     horizon: int | None = None
-    images: dict[str, AV] = field(default_factory=dict)   # ranges over times t ≥ 1 only
+    image_fn: object = field(default=None, repr=False, compare=False)   # () → images
+
+    @cached_property
+    def images(self) -> dict[str, AV]:
+        """Ranges over times t ≥ 1 only (each node's transition over :attr:`values`);
+        computed on first use (few callers need them, and they cost a full pass)."""
+        return self.image_fn() if self.image_fn is not None else {}
 
     def int_bits(self, node: str) -> int:
         v = self.values[node]
@@ -133,8 +140,8 @@ def _fixed_point(an: Transfer, rnn, env: dict, limit: int, horizon: int | None, 
                     del growing_since[u]
         env.update({u: new[u] for u in changed})
         active = set().union(*[succ[u] for u in changed]) if changed else set()
-    images = {u: an.node_value(u, env) for u in rnn.transitions}
-    return Analysis(rnn, an.fmt, env, steps, not active, sorted(set(widened)), dict(an.declared), horizon, images)
+    return Analysis(rnn, an.fmt, env, steps, not active, sorted(set(widened)), dict(an.declared), horizon,
+                    lambda: {u: an.node_value(u, env) for u in rnn.transitions})
 
 
 def _per_time(an: Transfer, rnn, env: dict, limit: int, horizon: int) -> Analysis:
@@ -156,8 +163,8 @@ def _per_time(an: Transfer, rnn, env: dict, limit: int, horizon: int) -> Analysi
         for u, v in nxt.items():
             total[u] = total[u].join(v)
     an.per_time = False
-    images = {u: an.node_value(u, total) for u in rnn.transitions}
-    return Analysis(rnn, an.fmt, total, steps, True, [], dict(an.declared), horizon, images)
+    return Analysis(rnn, an.fmt, total, steps, True, [], dict(an.declared), horizon,
+                    lambda: {u: an.node_value(u, total) for u in rnn.transitions})
 
 
 __all__ = ["Analysis", "analyze", "initial_values"]

@@ -66,6 +66,8 @@ class Transfer(JointStates):
         self._spec: dict = {}
         self._fns: dict = {}
         self._enum_cache: dict = {}
+        self._reads: dict = {}
+        self._node_memo: dict = {}
 
     def q(self, c):
         return self.fmt.quantize(c) if self.fmt else c
@@ -242,8 +244,21 @@ class Transfer(JointStates):
 
     def node_value(self, u: str, env) -> AV:
         f = self.rnn.transitions[u]
+        reads = self._reads.get(u)
+        if reads is None:
+            reads = self._reads[u] = sorted(f.nodes())
+        if self.per_time:
+            # at one time t the value depends on the reads' values only (no unrolling): most
+            # nodes of a long schedule see the same inputs at many times (counters, holds)
+            key = (u, tuple(env[n] for n in reads))
+            got = self._node_memo.get(key)
+            if got is None:
+                got = self._node_memo[key] = self._node_value(u, f, reads, env)
+            return got
+        return self._node_value(u, f, reads, env)
+
+    def _node_value(self, u: str, f, reads, env) -> AV:
         self._current = u
-        reads = sorted(f.nodes())
         r = self._enumerate(u, f, reads, env)
         if r is None:
             r = self.eval(f, env, {})
