@@ -31,6 +31,11 @@ Number = Union[int, Fraction]
 
 def exact(value, *, where: str = "constant") -> Number:
     """Convert a Python number to an exact int or Fraction (ints stay ints)."""
+    t = type(value)
+    if t is int:                  # the common cases first (network building calls this millions of times)
+        return value
+    if t is Fraction:
+        return value.numerator if value.denominator == 1 else value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -194,7 +199,10 @@ class Expr:
     # The hash is computed once per object from the children's cached hashes, and equality
     # compares each pair of subexpressions once.
     def _fields(self) -> tuple:
-        return tuple(getattr(self, f.name) for f in fields(self))
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))
+        return tuple(getattr(self, n) for n in names)
 
     def __hash__(self):
         h = self.__dict__.get("_h")
@@ -222,6 +230,9 @@ class Expr:
         d.pop("_h", None)
         d.pop("_n", None)
         return d
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _struct_eq(a: "Expr", b: "Expr") -> bool:
@@ -306,6 +317,15 @@ class Affine(Expr):
     def __post_init__(self):
         object.__setattr__(self, "terms", tuple((e, _weight(w, e)) for e, w in self.terms))
         object.__setattr__(self, "const", exact(self.const))
+
+    @classmethod
+    def _exact(cls, terms, const) -> "Affine":
+        """An Affine from terms whose weights and constant are already exact (int or
+        Fraction, as :func:`exact` returns them): skips the conversion."""
+        a = object.__new__(cls)
+        object.__setattr__(a, "terms", terms)
+        object.__setattr__(a, "const", const)
+        return a
 
     def children(self):
         return tuple(e for e, _ in self.terms)
@@ -431,8 +451,8 @@ def _affine_sum(pairs) -> Expr:
             c = exact(c + w * e.value)
         elif isinstance(e, Affine):
             for ee, ww in e.terms:
-                acc[ee] = exact(acc.get(ee, 0) + w * ww)
-            c = exact(c + w * e.const)
+                acc[ee] = exact(acc.get(ee, 0) + (ww if w == 1 else w * ww))
+            c = exact(c + w * e.const) if e.const else c
         else:
             acc[e] = exact(acc.get(e, 0) + w)
     terms = tuple((e, w) for e, w in acc.items() if w != 0)
@@ -440,7 +460,7 @@ def _affine_sum(pairs) -> Expr:
         return Const(c)
     if len(terms) == 1 and terms[0][1] == 1 and c == 0:
         return terms[0][0]
-    return Affine(terms, c)
+    return Affine._exact(terms, c)
 
 
 def _fmt(v: Number) -> str:
