@@ -124,9 +124,10 @@ def _pool(workers: int) -> ThreadPoolExecutor:
 def run_chunks(kernel, head, tail, n_chunks: int, threads: int) -> None:
     """``kernel(*head, c_lo, c_hi, *tail)`` over chunks 0 … n_chunks − 1, split into up to
     ``threads`` contiguous groups run at once on Python threads (the kernels release the
-    GIL; chunks write disjoint runs). numba's own ``parallel=True`` is not used: it tripled
-    the kernels' compile time (49 s → 8 s cold for both). The first call in a process runs
-    on this thread alone, through the cache guard of :mod:`rnnsim.engines.numba_cache`."""
+    GIL; chunks write disjoint runs). numba's own ``parallel=True`` is not used: compiling
+    the kernels with it took 57.7 s cold against 16.1 s without (all three kernels). The
+    first call in a process runs on this thread alone, through the cache guard of
+    :mod:`rnnsim.engines.numba_cache`."""
     from .numba_cache import call, verified
 
     groups = min(threads, n_chunks)
