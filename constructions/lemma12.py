@@ -11,8 +11,13 @@ Then every node of R' does, with:
   c ∈ [0, P−1], d, ℓ ∈ [0, k−1], digits and flags ∈ {0, 1}, position p ∈ [1, L+1]; the
   copies H1, H2, O of R and D hold values of R and D (Claims 4–6; by the hidden-set
   property the copies compute exactly what R and D compute, in every arithmetic); u ∈ [0,
-  O_R] (a product of ≤ k outputs); the accumulators Σ_n u_n v_n 1(n) ∈ [0, 1] (every
-  partial sum is ≤ Σ_{s∈Σ^k} q(s | x_<j) = 1 since v ≤ 1); the output ∈ [0, 1]. Controls,
+  O_R] (a product of ≤ k outputs); the accumulators Σ_n u_n v_n 1(n) ∈ [0, (2·O_R)^k]:
+  inside a complete block every partial sum is ≤ Σ_{s∈Σ^k} q(s | x_<j) = 1 (v ≤ 1), but in
+  the loops after the last complete block the enumeration runs R past the document length
+  it was built for, where R (round ≥ 2) need not be a normalized LM — only each output is
+  ≤ O_R, so each enumerated digit multiplies the sum by ≤ 2·O_R (the paper's bound 2^k is
+  the case O_R = 1; measured: 1.08 in round 2 of the default chain); the output ∈ [0,
+  O_{R'}] with O_{R'} = min(1, O_R/w), since q' ≤ q/w (v ∈ [w, 1]). Controls,
   stored tokens, fed digit, indicators and v come from the core range analysis
   (:func:`rnnsim.analysis.analyze` with the copies and the closed forms above *frozen*
   and Lemma 10's one-hot gating declared ``exclusive``), so only ~2k + 40 nodes are
@@ -257,14 +262,17 @@ def _summarize_boost(net, rec: records.Boost, fmt) -> Summary:
     # e_out = ∞ when f is too small for the denominator bound e^-η·μ^ℓ (choose_format moves on)
     values = dict(a.values)
     n_acc = 2 ** k
-    values[rec.nodes.u] = AV(0, SR.out_hi, False, e_u)
-    values[rec.nodes.acc_num] = AV(0, 1, False, n_acc * eps)
-    values[rec.nodes.acc_den] = AV(0, 1, False, n_acc * eps)
-    values[net.output] = AV(0, max(Fraction(1), SR.out_hi), False, e_out)
+    O_R = SR.out_hi
+    acc_hi = round_outward((2 * O_R) ** k * Fraction(v_node.hi), 1)
+    out_hi = min(Fraction(1), round_outward(O_R / w, 1))      # q' ≤ q/w (Lemma 15's upper twin)
+    values[rec.nodes.u] = AV(0, max(O_R, O_R ** k), False, e_u)
+    values[rec.nodes.acc_num] = AV(0, acc_hi, False, n_acc * eps)
+    values[rec.nodes.acc_den] = AV(0, acc_hi, False, n_acc * eps)
+    values[net.output] = AV(0, max(out_hi, O_R), False, e_out)
     level = Level(k, w, sched.P, sched.tau_S, sched.cap, SR.mu, SR.out_hi, SR.out_err, e_D, e_u,
                   Fraction(v_node.err), eps, e_ell, e_out)
     mu = round_outward(w * SR.mu, -1)
-    return Summary(net, fmt, values, e_out, Fraction(1), mu, level, SR, SD, iterated=len(rest))
+    return Summary(net, fmt, values, e_out, max(out_hi, O_R), mu, level, SR, SD, iterated=len(rest))
 
 
 def counter_ranges(sched) -> dict:
