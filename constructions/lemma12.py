@@ -38,6 +38,16 @@ Then every node of R' does, with:
   e_{R'} = max(e_R, max_ℓ e_ℓ) — a recursion in e_R, μ_R, O_R, w, k and u only: no N, no τ.
   This is ~2^{k−1}·ε/(w μ^{k−1}), against the 2^{k+1}·ε/(w μ^{k−1})-type bound of summing
   2^k absolute errors and applying Lemma 14 (:mod:`constructions.claims9_11`).
+  *Relative twin* (what keeps the bound from compounding over rounds): write R's error as
+  |õ − o| ≤ ρ_R·o + a_R (a base network: ρ = 0; or all relative, ρ_R + a_R/μ_R). Then
+  ũ_{m+1} = Q(ũ_m õ) has ρ_{m+1} = ρ_m(1 + ρ_R) + ρ_R and a_{m+1} = a_m(O_R(1 + ρ_R) + a_R)
+  + O_R^m·a_R(1 + ρ_m) + u; the term Q(ũṽ) has ρ_t = ρ_k, a_t = ρ_k O_R^k e_v + a_k(1 + e_v)
+  + O_R^k e_v + u; the same identity gives |ñd − nd̃| ≤ 2ρ_t·n(d − n) + c_n·a_t·d, so with
+  d̃ ≥ d(1 − ρ_t) − c_d a_t ≥ d_ℓ := m_ℓ(1 − ρ_t) − c_d a_t and q'(1 − q') ≤ 1/4:
+      |õut − q'| ≤ (ρ_t/2)·m_ℓ/d_ℓ + c_n·a_t/d_ℓ + (1 + ρ_t + c_n a_t)·u + u,
+  i.e. R's relative error passes to q' multiplied by ≈ 2k·q'(1 − q'), not by 2^{k−ℓ}/(w μ^ℓ).
+  The next round gets ρ' = 2ρ_t(1 − w μ_R)·m_ℓ/d_ℓ and a' = the rest. The output error is
+  the smaller of the two recursions (:func:`output_errors`).
 * Lemma 15: every exact conditional of R' is ≥ μ_{R'} = w·μ_R (q' ≥ w·q).
 
 :func:`summarize` applies this recursively: a boosted network is split into the networks
@@ -103,6 +113,7 @@ class Summary:
     R: "Summary | None" = None
     D: "Summary | None" = None
     iterated: int = 0                       # nodes the core analysis iterated for this round
+    out_rel: tuple = (0, None)              # (ρ, a): |õ − o| ≤ ρ·o + a at output times (None: a = out_err)
     meta: dict = field(default_factory=dict)
 
     @property
@@ -182,12 +193,16 @@ def _up(x):
 
 
 @realizes("Claim 10", "fractional bits: the output error of the Fixed boosted network, by the recursion "
-          "e' = max(e_R, max_ℓ c_n·ε/(w μ^ℓ − c_d·ε) + (1 + c_n ε)u + u)",
+          "e' = max(e_R, max_ℓ c_n·ε/(w μ^ℓ − c_d·ε) + (1 + c_n ε)u + u) and its relative twin",
           bound="|q̃' − q'| ≤ e' at every output time, for every N")
-def output_errors(k: int, w, mu_R, O_R, e_R, e_v, ulp) -> tuple:
-    """(e_u, ε, (e_0 … e_{k−1}), e') of the module docstring (Claim 10, project form)."""
+def output_errors(k: int, w, mu_R, O_R, e_R, e_v, ulp, rel=(0, None)) -> dict:
+    """The errors of the module docstring (Claim 10, project form) for one round: ``e_u``,
+    ``eps`` (all times: u and the accumulator terms), ``e_ell`` and ``e_out`` (at output
+    times, the better of the absolute and the relative recursion) and ``rel`` = (ρ', a') with
+    |q̃' − q'| ≤ ρ'·q' + a' (for the next round). ``rel`` = (ρ_R, a_R): R's error in the same
+    form (default: (0, e_R))."""
     if INF in (e_R, e_v):
-        return INF, INF, (INF,) * k, INF
+        return {"e_u": INF, "eps": INF, "e_ell": (INF,) * k, "e_out": INF, "rel": (INF, INF)}
     w, mu_R, O_R, e_R, e_v, ulp = map(Fraction, (w, mu_R, O_R, e_R, e_v, ulp))
     e_u = max(_u_errors(k, e_R, O_R, ulp))
     eps = _up((O_R ** k + e_u) * e_v + e_u + ulp)
@@ -199,7 +214,39 @@ def output_errors(k: int, w, mu_R, O_R, e_R, e_v, ulp) -> tuple:
             e_ell.append(INF)
             continue
         e_ell.append(_up(ratio_bound(c_n, c_d, eps, m) + (1 + c_n * eps) * ulp + ulp))
-    return e_u, eps, tuple(e_ell), max([e_R, *e_ell])
+    e_abs = max([e_R, *e_ell])
+    rho_R, a_R = Fraction(rel[0]), Fraction(e_R if rel[1] is None else rel[1])
+    best = None
+    for cand in ((rho_R, a_R), (rho_R + a_R / mu_R, Fraction(0))):   # as given, or all relative
+        got = _relative_round(k, w, mu_R, O_R, *cand, e_v, ulp)
+        if got is not None and (best is None or got[2] < best[2]):
+            best = got
+    if best is None or best[2] >= e_abs:
+        return {"e_u": e_u, "eps": eps, "e_ell": tuple(e_ell), "e_out": e_abs, "rel": (Fraction(0), e_abs)}
+    return {"e_u": e_u, "eps": eps, "e_ell": tuple(e_ell), "e_out": best[2], "rel": (best[0], best[1])}
+
+
+def _relative_round(k, w, mu_R, O_R, rho_R, a_R, e_v, ulp):
+    """(ρ', a', e') from R's error ρ_R·o + a_R (module docstring, relative form), or None."""
+    rho, a = rho_R, a_R
+    for m in range(1, k):                    # ũ_{m+1} = Q(ũ_m·õ): relative parts add up
+        a = _up(a * (O_R * (1 + rho_R) + a_R) + O_R ** m * a_R * (1 + rho) + ulp)
+        rho = _up(rho * (1 + rho_R) + rho_R)
+    U = O_R ** k
+    rt, at = rho, _up(rho * U * e_v + a * (1 + e_v) + U * e_v + ulp)      # the term Q(ũ·ṽ)
+    rho_o, a_o, e_o = rho_R, a_R, rho_R * O_R + a_R                          # outside blocks: R's output
+    for ell in range(k):
+        c_n, c_d = 2 ** (k - ell - 1), 2 ** (k - ell)
+        m = w * mu_R ** ell
+        dmin = m * (1 - rt) - c_d * at
+        if dmin <= 0:
+            return None
+        D = m / dmin                          # ≥ d/d̃
+        trunc = (1 + rt + c_n * at) * ulp + ulp
+        e_o = max(e_o, _up(rt / 2 * D + c_n * at / dmin + trunc))
+        rho_o = max(rho_o, _up(2 * rt * (1 - w * mu_R) * D))
+        a_o = max(a_o, _up(c_n * at / dmin + trunc))
+    return rho_o, a_o, e_o
 
 
 def ratio_bound(c_n: int, c_d: int, eps, m):
@@ -258,7 +305,8 @@ def _summarize_boost(net, rec: records.Boost, fmt) -> Summary:
         raise Unbounded(f"{net.name!r}: the range analysis cannot bound {bad[:3]}")
     v_node = a.values[rec.nodes.v]
     e_D = SD.out_err
-    e_u, eps, e_ell, e_out = output_errors(k, w, SR.mu, SR.out_hi, SR.out_err, v_node.err, ulp)
+    errs = output_errors(k, w, SR.mu, SR.out_hi, SR.out_err, v_node.err, ulp, SR.out_rel)
+    e_u, eps, e_ell, e_out = errs["e_u"], errs["eps"], errs["e_ell"], errs["e_out"]
     # e_out = ∞ when f is too small for the denominator bound e^-η·μ^ℓ (choose_format moves on)
     values = dict(a.values)
     n_acc = 2 ** k
@@ -272,7 +320,8 @@ def _summarize_boost(net, rec: records.Boost, fmt) -> Summary:
     level = Level(k, w, sched.P, sched.tau_S, sched.cap, SR.mu, SR.out_hi, SR.out_err, e_D, e_u,
                   Fraction(v_node.err), eps, e_ell, e_out)
     mu = round_outward(w * SR.mu, -1)
-    return Summary(net, fmt, values, e_out, max(out_hi, O_R), mu, level, SR, SD, iterated=len(rest))
+    return Summary(net, fmt, values, e_out, max(out_hi, O_R), mu, level, SR, SD, iterated=len(rest),
+                   out_rel=errs["rel"])
 
 
 def counter_ranges(sched) -> dict:

@@ -29,6 +29,7 @@ _DELEGATED = {
     "schedule": ("workflows.schedule_figure", "print the output schedule t(i, n, m) of an enumeration network"),
     "check": ("workflows.check_runner", "run the numerical checks of the paper's lemmas"),
     "algorithm1": ("workflows.algorithm1", "Algorithm 1: loss minimization over growing classes, Lemma 4's bad set"),
+    "bits": ("workflows.theorem2", "Theorem 2: bit size per boosting round — claimed, measured, the paper's closed forms"),
 }
 _REPO = Path(__file__).resolve().parent.parent
 

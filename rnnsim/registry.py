@@ -24,6 +24,7 @@ LEMMA_MODULES = (
     "constructions.templates", "constructions.size_classes", "constructions.universal_elementary",
     "constructions.markov_family", "constructions.relu_rnn", "workflows.size_classes",
     "workflows.exact_family", "workflows.chain", "workflows.algorithm1", "workflows.trained",
+    "constructions.lemma12", "constructions.claims9_11", "workflows.theorem2",
 )
 
 
