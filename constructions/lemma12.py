@@ -71,7 +71,10 @@ from . import records
 from .gating import split_gated
 from .unboost import parts
 
-ENUM_CAP = 256   # joint states enumerated per transition (the counters of a slot are not: their ranges grow with τ)
+def enum_cap(k: int) -> int:
+    """Joint states enumerated per transition: the fed digit reads 2^k·k·2·2^k states; a slot
+    counter (P values, growing with τ) is not enumerated once that exceeds this."""
+    return max(256, 2 * k * 4 ** k)
 
 STATEMENT = ("a boosted network run in Fixed(i, f): integer bits from the ranges of Claim 9, output error "
              "from the recursion of Claim 10 (shared-error ratio lemma), μ' = e^-η·μ (Lemma 15); no N, no τ")
@@ -299,7 +302,7 @@ def _summarize_boost(net, rec: records.Boost, fmt) -> Summary:
             raise ConstructionError(f"{net.name!r}: node {n!r} reads {sorted(reads)}, which the bit-size analysis "
                                     "of Lemma 3 does not expect")
     exclusive = [n for n in rest if split_gated(net.transitions[n], set(net.boolean_nodes))]
-    a = analyze(net, fmt, frozen=frozen, exclusive=exclusive, enum_cap=ENUM_CAP)
+    a = analyze(net, fmt, frozen=frozen, exclusive=exclusive, enum_cap=enum_cap(k))
     bad = [n for n in rest if a.values[n].maxabs == INF or a.values[n].err == INF]
     if bad:
         raise Unbounded(f"{net.name!r}: the range analysis cannot bound {bad[:3]}")

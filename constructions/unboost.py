@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from rnnsim import Builder, ConstructionError, DistinguisherRole, LMRole, Node, RNN
+from rnnsim import Builder, Const, ConstructionError, DistinguisherRole, LMRole, Node, RNN
 
 from . import records
 from .gating import gated_term, split_gated
@@ -66,8 +66,8 @@ def _strip(name: str, pfx: str) -> str:
 def _extract(net: RNN, pfx: str, out_copy: str, record, role, name: str) -> RNN:
     h1 = [n for n in net.nodes if n.startswith(f"{pfx}.H1.")]
     o = [n for n in net.nodes if n.startswith(f"{pfx}.O.")]
-    if not h1:
-        raise ConstructionError(f"parts: network {net.name!r} has no copies under {pfx!r}.H1")
+    if not h1 and not o:
+        raise ConstructionError(f"parts: network {net.name!r} has no copies under {pfx!r}")
     controls = set(net.boolean_nodes)
     rename: dict[str, Node] = {}
     for n in net.nodes:
@@ -95,8 +95,8 @@ def _extract(net: RNN, pfx: str, out_copy: str, record, role, name: str) -> RNN:
             inner = cs - outer
             term = gated_term(inner, t) if inner else t
             body = term if body is None else body + term
-        if body is None:
-            raise ConstructionError(f"parts: the copy {copy!r} of {net.name!r} has no RUN term")
+        if body is None:                                   # R's transition is the constant 0
+            body = Const(0)
         if orig in trans:
             raise ConstructionError(f"parts: {orig!r} is copied twice under {pfx!r}")
         node = b.node(orig, init=net.init[copy], boolean=copy in controls, hidden=copy in h1 and bool(o))

@@ -138,7 +138,7 @@ class RoundBits:
 
     @property
     def ok(self) -> bool:
-        sim_ok = self.refused is not None or (
+        sim_ok = self.engine is None or self.refused is not None or (
             self.overflow is None and self.measured_error is not None and self.measured_error <= self.delta
             and (self.loss_diff is None or self.loss_diff <= self.loss_bound + 1e-12)
             and not self.node_violations
@@ -183,7 +183,7 @@ def round_bits(net, delta=DELTA, *, N: int | None = None, exact=None, p=None, si
         row.refused = str(e)
         return row
     except rnnsim.FixedPointOverflow as e:
-        row.overflow = str(e)
+        row.overflow, row.engine = str(e), engine
         return row
     want = exact.to_float().outputs() if exact is not None else rnnsim.simulate_all(net, N, "float64", engine)
     row.measured_error = float(np.max(np.abs(out - want)))
