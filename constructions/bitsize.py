@@ -50,6 +50,8 @@ def lm_min_prob(lm, **kw):
     return analyze(lm, **kw).images[lm.output].lo
 
 
+@realizes("Claim 9", "integer bits of the boosted network: counters by modulus, probabilities and accumulators ≤ 1",
+          bound="accumulators Σ u·v·1 ≤ 1")
 @realizes("Lemma 12", STATEMENT)
 def boosted_assumptions(net, mu=None) -> dict:
     """The relational facts of Claim 9 for a network built by ``boosting.boost``, as
@@ -92,6 +94,7 @@ class FormatChoice:
         return self.fixed.bits
 
 
+@realizes("Claim 10", "the least fractional bits with proven output error ≤ δ", bound="err_out ≤ δ")
 @realizes("Lemma 12", STATEMENT, bound="int bits from value ranges; err_out ≤ δ; L(q̃) − L(q') ≤ −log(1 − δ/μ)")
 def choose_format(rnn, delta, *, horizon: int | None = None, declared: Mapping | None = None,
                   max_frac: int = 80, **kw) -> FormatChoice:

@@ -23,12 +23,26 @@ from rnnsim.errors import ConstructionError
 from .schedule import Schedule
 
 
+KINDS: dict[str, type] = {"schedule": Schedule}
+"""Every record class by its ``kind`` (filled as the classes are defined; ``"schedule"`` is
+:class:`~constructions.schedule.Schedule`, recorded inside the records that have one)."""
+
+
 class Record:
     """Base class of the construction records; ``kind`` names the builder in saved files,
-    ``statement`` the lemma whose claims the builder states."""
+    ``statement`` the lemma whose claims the builder states. Each subclass that sets a
+    ``kind`` is registered in :data:`KINDS` (a kind defined twice is an error)."""
 
     kind: ClassVar[str] = ""
     statement: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        kind = cls.__dict__.get("kind")
+        if kind:
+            if kind in KINDS:
+                raise TypeError(f"record kind {kind!r} is defined twice ({KINDS[kind].__name__}, {cls.__name__})")
+            KINDS[kind] = cls
 
     def to_json(self) -> dict:
         return _encode(self)
@@ -36,40 +50,42 @@ class Record:
 
 # ---- models (THEORY §4.7) ----------------------------------------------------------------------
 
+class ModelRecord(Record):
+    """A model of THEORY §4.7 (language model or distinguisher), built from its parameters alone."""
+
+    statement: ClassVar[str] = "§4.7 models"
+
+
 @dataclass(frozen=True)
-class UniformLM(Record):
+class UniformLM(ModelRecord):
     kind: ClassVar[str] = "uniform_lm"
-    statement: ClassVar[str] = "THEORY 4.7"
     b: int
 
 
 @dataclass(frozen=True)
-class MarkovLM(Record):
+class MarkovLM(ModelRecord):
     """Binary order-``order`` Markov chain; ``table[c]`` = P(1 | context c read as a binary number)."""
 
     kind: ClassVar[str] = "markov_lm"
-    statement: ClassVar[str] = "THEORY 4.7"
     order: int
     table: tuple
 
 
 @dataclass(frozen=True)
-class PFALM(Record):
+class PFALM(ModelRecord):
     """Deterministic-transition PFA: ``delta[i][σ]``, ``emit[i][σ]``, start state."""
 
     kind: ClassVar[str] = "pfa_lm"
-    statement: ClassVar[str] = "THEORY 4.7"
     delta: tuple
     emit: tuple
     start: int
 
 
 @dataclass(frozen=True)
-class MotifAutomatonLM(Record):
+class MotifAutomatonLM(ModelRecord):
     """The motif-filtering automaton ``motif_pfa(motif, mode, p=p, N=N, noise=noise)``."""
 
     kind: ClassVar[str] = "motif_automaton_lm"
-    statement: ClassVar[str] = "THEORY 4.7"
     motif: str
     mode: str
     p: Fraction
@@ -78,41 +94,48 @@ class MotifAutomatonLM(Record):
 
 
 @dataclass(frozen=True)
-class PatternDistinguisher(Record):
+class PatternDistinguisher(ModelRecord):
     kind: ClassVar[str] = "pattern_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
     k: int
     patterns: tuple
 
 
 @dataclass(frozen=True)
-class MotifDistinguisher(Record):
+class MotifDistinguisher(ModelRecord):
     kind: ClassVar[str] = "motif_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
     k: int
     motif: str
 
 
 @dataclass(frozen=True)
-class ParityDistinguisher(Record):
+class ParityDistinguisher(ModelRecord):
     kind: ClassVar[str] = "parity_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
     k: int
 
 
 @dataclass(frozen=True)
-class RepeatDistinguisher(Record):
+class RepeatDistinguisher(ModelRecord):
     kind: ClassVar[str] = "repeat_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
     k: int
 
 
 @dataclass(frozen=True)
-class BracketDistinguisher(Record):
+class BracketDistinguisher(ModelRecord):
     kind: ClassVar[str] = "bracket_distinguisher"
-    statement: ClassVar[str] = "THEORY 4.7"
     k: int
     cap: int
+
+
+@dataclass(frozen=True)
+class Complement(ModelRecord):
+    """1 − d for the distinguisher with window ``k`` and record ``base`` (None when that
+    network was built by hand): :func:`constructions.families.complement` (a model whose
+    statement is §3's, where 1 − d flips the advantage)."""
+
+    kind: ClassVar[str] = "complement_distinguisher"
+    statement: ClassVar[str] = "§3 advantage"
+    k: int
+    base: Record | None
 
 
 # ---- constructions of THEORY §4 -------------------------------------------------------------------
@@ -202,7 +225,7 @@ class Universal(Record):
     """THEORY §4.8: the universal graph G(size, hidden, time) with weights θ (exact numbers)."""
 
     kind: ClassVar[str] = "universal"
-    statement: ClassVar[str] = "THEORY 4.8"
+    statement: ClassVar[str] = "§4.8 universal graph"
     size: int
     hidden: int
     time: int
@@ -216,7 +239,7 @@ class ElementaryUniversal(Record):
     JSON text of the sparse weights (constructions.universal_elementary.UniversalWeights)."""
 
     kind: ClassVar[str] = "elementary_universal"
-    statement: ClassVar[str] = "THEORY 4.8"
+    statement: ClassVar[str] = "§4.8 universal graph"
     size: int
     hidden: int
     time: int
@@ -233,7 +256,7 @@ class InhomogeneousMarkovLM(Record):
     with 0, read as a binary number) to P(x_i = 1 | context), for the contexts that occur."""
 
     kind: ClassVar[str] = "inhomogeneous_markov_lm"
-    statement: ClassVar[str] = "THEORY 9"
+    statement: ClassVar[str] = "§9 workflows"
     order: int
     N: int
     tables: tuple
@@ -246,7 +269,7 @@ class ReluRNNLM(Record):
     weights are exact numbers (rows of tuples)."""
 
     kind: ClassVar[str] = "relu_rnn_lm"
-    statement: ClassVar[str] = "THEORY 9"
+    statement: ClassVar[str] = "§9 workflows"
     W_ih: tuple
     W_hh: tuple
     b: tuple
@@ -257,14 +280,7 @@ class ReluRNNLM(Record):
     floor: Fraction
 
 
-MODEL_RECORDS = (UniformLM, MarkovLM, PFALM, MotifAutomatonLM, PatternDistinguisher, MotifDistinguisher,
-                 ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher)
-
-KINDS: dict[str, type] = {c.kind: c for c in (
-    UniformLM, MarkovLM, PFALM, MotifAutomatonLM, PatternDistinguisher, MotifDistinguisher,
-    ParityDistinguisher, RepeatDistinguisher, BracketDistinguisher, Nodes, Gated, Counters,
-    Enumeration, Components, Boost, Universal, ElementaryUniversal, InhomogeneousMarkovLM, ReluRNNLM)}
-KINDS["schedule"] = Schedule
+MODEL_RECORDS = tuple(c for c in KINDS.values() if isinstance(c, type) and issubclass(c, ModelRecord))
 
 
 # ---- the one reader ---------------------------------------------------------------------------------
@@ -351,8 +367,8 @@ def _required(cls, name: str) -> bool:
     return f.default is MISSING and f.default_factory is MISSING
 
 
-__all__ = ["Record", "record_of", "record_or_none", "schedule_of", "schedule_or_none", "KINDS", "MODEL_RECORDS",
+__all__ = ["Record", "ModelRecord", "record_of", "record_or_none", "schedule_of", "schedule_or_none", "KINDS", "MODEL_RECORDS",
            "UniformLM", "MarkovLM", "PFALM", "MotifAutomatonLM", "PatternDistinguisher",
-           "MotifDistinguisher", "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher",
+           "MotifDistinguisher", "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher", "Complement",
            "Nodes", "Gated", "Counters", "Enumeration", "Components", "Boost", "Universal",
            "ElementaryUniversal", "InhomogeneousMarkovLM", "ReluRNNLM"]

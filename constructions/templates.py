@@ -222,7 +222,7 @@ def _num(v):
 
 # ---- expression ⇄ weights --------------------------------------------------------------------
 
-@realizes("THEORY 4.8", "every transition of depth ≤ D with ≤ r ReLU, p Prod, q Recip per height is the "
+@realizes("§4.8 universal graph", "every transition of depth ≤ D with ≤ r ReLU, p Prod, q Recip per height is the "
           "template T(D, r, p, q) with some weights", kind="construction")
 def fit(f: Expr, template: Template, slot: Callable[[str], str], *, where: str = "node") -> NodeWeights:
     """Weights of ``template`` computing f, node names mapped by ``slot`` (original name →

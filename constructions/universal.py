@@ -154,7 +154,7 @@ def random_weights(size: int, hidden: int, time: int, *, seed=None, scale: float
     return theta
 
 
-@realizes("THEORY 4.8", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], RNN-time τ, depth ≤ 1 + [τ≥2]")
+@realizes("§4.8 universal graph", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], RNN-time τ, depth ≤ 1 + [τ≥2]")
 def universal(size: int, hidden: int, time: int, *, weights=None, seed=None, alphabet: int = 2,
               name: str | None = None, role=None) -> RNN:
     """The universal graph G(size, hidden, time) with the given weights (θ, see the module
@@ -187,7 +187,7 @@ def universal(size: int, hidden: int, time: int, *, weights=None, seed=None, alp
     clk = 2 if time >= 2 else 0
     exact_theta = tuple(_num(w, "weight") for w in np.asarray(list(theta), dtype=object).reshape(-1))
     return b.build(claims=Claims(size + clk, hidden + clk, time, universal_depth(lay, exact_theta),
-                                 statement="THEORY 4.8"),
+                                 statement="§4.8 universal graph"),
                    construction=records.Universal(size, hidden, time, exact_theta).to_json())
 
 
@@ -281,7 +281,7 @@ def _nonneg_nodes(rnn: RNN) -> set[str]:
     return cand
 
 
-@realizes("THEORY 4.8", _STMT, kind="construction")
+@realizes("§4.8 universal graph", _STMT, kind="construction")
 def embed_into_universal(rnn: RNN, *, size: int | None = None, hidden: int | None = None,
                          time: int | None = None) -> tuple[list, Layout]:
     """Weights θ such that ``universal(size, hidden, time, weights=θ)`` computes the same

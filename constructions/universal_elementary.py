@@ -114,7 +114,7 @@ class UniversalWeights:
 
 # ---- embedding a member ------------------------------------------------------------------------
 
-@realizes("THEORY 4.8", _STMT, kind="construction")
+@realizes("§4.8 universal graph", _STMT, kind="construction")
 def embed(rnn: RNN, cls: SizeClass | None = None, template: Template | None = None) -> tuple[UniversalWeights, SizeClass, Template]:
     """Weights of U(cls, template) computing the same outputs as ``rnn`` (when ``rnn`` passes
     the reset test). Defaults: ``SizeClass.of(rnn)`` and ``cls.template()``. Raises
@@ -190,7 +190,7 @@ def _source_fn(slot: str, slots: Slots, weights: UniversalWeights, rho: Expr | N
     return source
 
 
-@realizes("THEORY 4.8", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], depth ≤ d + [τ≥2]")
+@realizes("§4.8 universal graph", _STMT, bound="size s + 2·[τ≥2], hidden h + 2·[τ≥2], depth ≤ d + [τ≥2]")
 def universal_elementary(cls: SizeClass, weights: UniversalWeights | None = None, template: Template | None = None,
                          *, name: str | None = None, role=None) -> RNN:
     """U(cls, template) with the given weights (None: all zero). ``role``: what the weights
@@ -232,7 +232,7 @@ def universal_elementary(cls: SizeClass, weights: UniversalWeights | None = None
                                       weights.to_json())
     return b.build(claims=Claims(cls.size + clk, cls.hidden + clk, cls.time, depth,
                                  bounds=Bounds(depth=max(template.depth + int(cls.time >= 2), int(cls.time >= 2))),
-                                 statement="THEORY 4.8"),
+                                 statement="§4.8 universal graph"),
                    construction=rec.to_json())
 
 

@@ -20,6 +20,7 @@ Public API
 ``advantage(p, q, d, *, k, b=None, N=None)`` → :class:`Advantage` (A, alpha, M, k, I, n, S,
                                Q = E_p E_q d per window, P = E_p d per window); exact when p
                                and q are exact; b, N needed only for a callable/vector p.
+``window_weights(p, q, *, k)`` → (W, Q, exact): A_j = Σ W_j·d(j, ·) for any d (a whole class at once).
 ``offsets(k, M)``              → {r: I_r}.
 ``random_distinguisher(b, k, N, rng, density=0.5, prefix_dependent=True)``.
 ``distinguisher_from_rnn(rnn, k, N, arithmetic="exact", engine="auto")`` → DistTable (the RNN
@@ -41,7 +42,7 @@ from rnnsim.strings import by_prefix, nth_string, prefix_index
 
 from .lm import as_distribution, as_lm
 
-__all__ = ["DistTable", "as_table", "Advantage", "advantage", "offsets", "random_distinguisher",
+__all__ = ["DistTable", "as_table", "Advantage", "advantage", "window_weights", "offsets", "random_distinguisher",
            "distinguisher_from_rnn", "NotADistinguisher"]
 
 
@@ -133,7 +134,26 @@ def _exactify(a: np.ndarray, exact: bool) -> np.ndarray:
     return a.astype(np.float64) if a.dtype != object else np.vectorize(float, otypes=[np.float64])(a)
 
 
-@realizes("THEORY 3", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
+def window_weights(p, q, *, k: int, b: int | None = None, N: int | None = None) -> tuple[list, list, bool]:
+    """(W, Q, exact): per window j the (b^{j−1}, b^k) arrays W_j[z, y] = p(z)·q(y|z) − p(zy) and
+    Q_j[z, y] = p(z)·q(y|z), so that A_j = Σ W_j·d(j, ·) and E_p E_q d = Σ Q_j·d(j, ·) for any
+    distinguisher d (one computation for a whole class of distinguishers)."""
+    p = as_distribution(p, b, N)
+    q = as_lm(q, p.b, p.N)
+    b, N = p.b, p.N
+    exact = p.exact and q.exact
+    W, Qm = [], []
+    for j in range(1, N - k + 2):
+        pz = _exactify(p.marginal(j - 1), exact)                       # (b^{j-1},)
+        pzy = _exactify(p.marginal(j - 1 + k), exact).reshape(b ** (j - 1), b ** k)
+        qyz = _exactify(q.block_conditional(j - 1, k), exact)          # (b^{j-1}, b^k)
+        model = pz[:, None] * qyz
+        Qm.append(model)
+        W.append(model - pzy)
+    return W, Qm, exact
+
+
+@realizes("§3 advantage", "advantage A_j is model minus data; α = mean_j A_j; replacing d by 1−d flips the sign; "
           "Σ_r S_r = Mα, Σ_r n_r = M", kind="check")
 def advantage(p, q, d, *, k: int, b: int | None = None, N: int | None = None) -> Advantage:
     """A_j, α, I_r, n_r, S_r for data p (Distribution, LM, or — with b and N — an LM callable
@@ -143,24 +163,23 @@ def advantage(p, q, d, *, k: int, b: int | None = None, N: int | None = None) ->
     p = as_distribution(p, b, N)
     q = as_lm(q, p.b, p.N)
     b, N = p.b, p.N
+    if not 1 <= k <= N:
+        raise NotADistinguisher(f"window k = {k} must satisfy 1 ≤ k ≤ N = {N}")
     D = as_table(d, b, k, N)
-    exact = p.exact and q.exact
+    W, Qm, exact = window_weights(p, q, k=k)
     M = N - k + 1
     A, Qs, Ps = [], [], []
     for j in range(1, M + 1):
-        pz = _exactify(p.marginal(j - 1), exact)                       # (b^{j-1},)
-        pzy = _exactify(p.marginal(j - 1 + k), exact).reshape(b ** (j - 1), b ** k)
-        qyz = _exactify(q.block_conditional(j - 1, k), exact)          # (b^{j-1}, b^k)
         dj = D.window(j).astype(np.int64)
-        model = (pz[:, None] * qyz * dj).sum()
-        data = (pzy * dj).sum()
+        model = (Qm[j - 1] * dj).sum()
+        diff = (W[j - 1] * dj).sum()
         if exact:
-            model, data = Fraction(model), Fraction(data)
+            model, diff = Fraction(model), Fraction(diff)
         else:
-            model, data = float(model), float(data)
+            model, diff = float(model), float(diff)
         Qs.append(model)
-        Ps.append(data)
-        A.append(model - data)
+        Ps.append(model - diff)
+        A.append(diff)
     zero = Fraction(0) if exact else 0.0
     alpha = sum(A, zero) / M
     I = offsets(k, M)

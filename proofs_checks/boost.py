@@ -21,6 +21,8 @@ Public API
 ``normalizers(q, d, *, k, r, eta=None, factor=None) -> {j: Z_j array over Σ^{j−1}}``
 ``boosted_conditional(q, d, *, k, r, eta=None, N, factor=None, b=None) -> BoostedLM``
           Lemma 2 as an LM callable ``q'(prefix) -> tuple`` (THEORY §6); ``.table()`` → LM;
+          ``.rows(m, lo, hi)`` → the conditionals after the prefixes of length m with index in
+          [lo, hi) (computed per block prefix, :mod:`proofs_checks.boost_blocks`);
           ``.four_functions(prefix)`` → (j, ℓ, [(s, u, v, 1_num(σ) for σ, 1_den)]).
 ``lemma1(p, q, d, *, k, r, eta=None, factor=None) -> Lemma1Report``          gain and bounds
 ``best_offset(adv) -> r*``;  ``lemma1_alpha(p, q, d, *, k) -> AlphaReport`` (η = |α|, r*;
@@ -44,6 +46,7 @@ from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
 
 from .advantage import Advantage, advantage, as_table
+from .boost_blocks import block_conditionals, raw_rows
 from .textdist import LM, Distribution, _flog, as_distribution, as_lm, kl
 
 __all__ = ["resolve_factor", "boosted_text", "normalizers", "boosted_conditional", "BoostedLM",
@@ -145,9 +148,18 @@ class BoostedLM:
         _check_r(k, r)
         self.q, self.d, self.k, self.r, self.N, self.w, self.b = q, d, k, r, N, w, b
         self._uv = lru_cache(maxsize=None)(self._uv_uncached)
+        self._blocks: dict = {}          # (j, zlo, zhi) → block_conditionals (a few, most recent)
 
     def __repr__(self) -> str:
         return f"BoostedLM(k={self.k}, r={self.r}, N={self.N}, w={self.w})"
+
+    def __getstate__(self) -> dict:      # picklable (shards on other processes): caches stay behind
+        return {k: v for k, v in self.__dict__.items() if k not in ("_uv", "_blocks")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._uv = lru_cache(maxsize=None)(self._uv_uncached)
+        self._blocks = {}
 
     def _uv_uncached(self, z: tuple) -> tuple:
         """[(s, u(s), v(s)) for s ∈ Σ^k] after the prefix z = x_{<j}."""
@@ -199,8 +211,46 @@ class BoostedLM:
                 f"after x_<{j} (Σ u·v·1_den = 0)")
         return tuple(nm / den for nm in num)
 
+    def rows(self, m: int, lo: int, hi: int) -> np.ndarray:
+        """q'(·|s_n) for the prefixes s_n of length m with n ∈ [lo, hi), shape (hi−lo, b): the
+        values ``self(s_n)`` returns (same numbers, same Python types), computed per block
+        prefix (:mod:`proofs_checks.boost_blocks`): u·v once per x_{<j}, every numerator and
+        denominator one contiguous run of strings."""
+        b = self.b
+        if not (0 <= m < self.N and 0 <= lo <= hi <= b ** m):
+            raise ConstructionError(f"rows({m}, {lo}, {hi}): need 0 ≤ m < N = {self.N} and 0 ≤ lo ≤ hi ≤ b^m")
+        j = anchor(m + 1, k=self.k, r=self.r, N=self.N)
+        if j is None:
+            return raw_rows(self.q, m, lo, hi, b)
+        if lo == hi:
+            return np.empty((0, b), dtype=object)
+        ell = m + 1 - j
+        B = b ** ell
+        zlo, zhi = lo // B, -(-hi // B)
+        key = (j, zlo, zhi)
+        if key not in self._blocks:
+            if len(self._blocks) >= 4:
+                self._blocks.pop(next(iter(self._blocks)))
+            self._blocks[key] = block_conditionals(self.q, self.d, j, zlo, zhi, k=self.k, b=b, w=self.w)
+        got = self._blocks[key][ell]
+        if isinstance(got, ZeroDivisionError):
+            raise got
+        return got[lo - zlo * B: hi - zlo * B]
+
     def table(self) -> LM:
-        return LM.from_callable(self, self.b, self.N)
+        """The conditional table (equal to ``LM.from_callable(self, b, N)``, entry by entry)."""
+        levels = []
+        for m in range(self.N):
+            rows = self.rows(m, 0, self.b ** m)
+            exact = rows.dtype == object and all(isinstance(v, (int, Fraction)) for v in rows.reshape(-1))
+            if exact:
+                lv = np.empty(rows.shape, dtype=object)
+                lv.reshape(-1)[:] = [Fraction(v) for v in rows.reshape(-1)]
+            else:
+                lv = rows.astype(np.float64)
+            levels.append(lv)
+        self._blocks.clear()
+        return LM(levels, self.b)
 
 
 @realizes("Lemma 2", "the boosted next-token conditional Σ u·v·1_num / Σ u·v·1_den equals the "

@@ -73,6 +73,7 @@ class Theorem3Report:
         return self.bound - abs(self.alpha)
 
 
+@realizes("Lemma 17", "|A_j| ≤ E_p TV ≤ sqrt(K_j/2) per window (Pinsker, Jensen)", bound="sqrt(K_j/2)", kind="check")
 @realizes("Theorem 3", "|α| ≤ sqrt(k·KL(p‖q)/(2M)) (Pinsker per window, Jensen, ≤ k windows per position)",
           bound="sqrt(k·KL(p‖q)/(2M))", kind="check")
 def theorem3(p, q, d, *, k: int) -> Theorem3Report:

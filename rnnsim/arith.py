@@ -17,11 +17,13 @@ four operations; engines name node and time when an operation fails.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Union
 
 from .errors import NetworkError
+from .registry import realizes
 
 DEFAULT_EXACT_MAX_BITS = 1 << 16
 """Default size limit of an exact value: numerator and denominator at most this many bits."""
@@ -190,6 +192,9 @@ class Float64:
         return hash("float64")
 
 
+MAX_FIXED_BITS = 1 << 16     # the largest bit size 1 + int_bits + frac_bits a Fixed format may have
+
+
 class NodeValueSignal(ArithmeticError):
     """Raised by ``node_value`` of an arithmetic; engines name node and time
     (:mod:`rnnsim.engines.run_errors`)."""
@@ -208,6 +213,7 @@ class SizeSignal(NodeValueSignal):
         self.bits = bits
 
 
+@realizes("Definition 4", "fixed point with 1 sign, int_bits integer and frac_bits fractional bits")
 @dataclass(frozen=True)
 class Fixed:
     """Signed fixed point with ``int_bits`` integer and ``frac_bits`` fractional bits."""
@@ -217,11 +223,15 @@ class Fixed:
     overflow: str = "raise"
 
     def __post_init__(self):
-        if not (isinstance(self.int_bits, int) and self.int_bits >= 1):
+        if type(self.int_bits) is not int or self.int_bits < 1:   # a bool is not a bit count
             raise NetworkError(f"Fixed: int_bits must be an integer ≥ 1, got {self.int_bits!r}")
-        if not (isinstance(self.frac_bits, int) and self.frac_bits >= 0):
+        if type(self.frac_bits) is not int or self.frac_bits < 0:
             raise NetworkError(f"Fixed: frac_bits must be an integer ≥ 0, got {self.frac_bits!r}")
-        if self.overflow not in ("raise", "saturate"):
+        if 1 + self.int_bits + self.frac_bits > MAX_FIXED_BITS:
+            raise NetworkError(
+                f"Fixed: bit size 1 + {self.int_bits} + {self.frac_bits} exceeds {MAX_FIXED_BITS} bits, the largest "
+                "format rnnsim runs (use 'exact' for unbounded precision)")
+        if type(self.overflow) is not str or self.overflow not in ("raise", "saturate"):
             raise NetworkError(
                 f"Fixed: overflow policy must be 'raise' or 'saturate', got {self.overflow!r}"
             )
@@ -312,27 +322,37 @@ EXACT = Exact()
 FLOAT64 = Float64()
 
 
+@realizes("§2.4 arithmetic", "the arithmetic modes exact, float64 and Fixed(i, f)")
 def parse_arithmetic(spec) -> Arithmetic:
     """'exact' | 'float64' | 'fixed:I:F[:saturate]' | Fixed(...) → an arithmetic object."""
     if isinstance(spec, (Exact, Float64, Fixed)):
         return spec
-    if spec == "exact":
+    if isinstance(spec, str) and spec == "exact":
         return EXACT
-    if spec in ("float64", "float"):
+    if isinstance(spec, str) and spec in ("float64", "float"):
         return FLOAT64
     if isinstance(spec, str) and spec.startswith("fixed:"):
-        parts = spec.split(":")
-        try:
-            i, f = int(parts[1]), int(parts[2])
-        except (IndexError, ValueError):
+        m = _FIXED_SPEC.fullmatch(spec)
+        if m is None:
             raise NetworkError(
-                f"arithmetic {spec!r}: write fixed:INT_BITS:FRAC_BITS, e.g. fixed:8:16"
-            ) from None
-        policy = parts[3] if len(parts) > 3 else "raise"
-        return Fixed(i, f, policy)
+                f"arithmetic {_clip(spec)!r}: write fixed:INT_BITS:FRAC_BITS or fixed:INT_BITS:FRAC_BITS:saturate "
+                "(or :raise), e.g. fixed:8:16"
+            )
+        i, f = m.group(1), m.group(2)
+        if len(i) > 7 or len(f) > 7:    # before int(): a billion-bit format is refused, not built
+            raise NetworkError(f"arithmetic {_clip(spec)!r}: bit size exceeds {MAX_FIXED_BITS} bits, the largest "
+                               "format rnnsim runs (use 'exact' for unbounded precision)")
+        return Fixed(int(i), int(f), m.group(3) or "raise")
     raise NetworkError(
-        f"unknown arithmetic {spec!r}; use 'exact', 'float64', 'fixed:I:F' or rnnsim.Fixed(I, F)"
+        f"unknown arithmetic {_clip(repr(spec))}; use 'exact', 'float64', 'fixed:I:F' or rnnsim.Fixed(I, F)"
     )
+
+
+_FIXED_SPEC = re.compile(r"fixed:([0-9]+):([0-9]+)(?::(raise|saturate))?", re.ASCII)
+
+
+def _clip(s: str, n: int = 60) -> str:
+    return s if len(s) <= n else s[:n - 1] + "…"
 
 
 def _norm(v):

@@ -156,6 +156,9 @@ class Expr:
             memo[id(e)] = e._eval(env, arith, memo)
         return memo[id(self)]
 
+    def __str__(self) -> str:
+        return format_expr(self)
+
     def __repr__(self) -> str:
         return str(self)
 
@@ -244,7 +247,7 @@ class Const(Expr):
     def _eval(self, env, arith, memo):
         return arith.const(self.value)
 
-    def __str__(self):
+    def _text(self, memo):
         return _fmt(self.value)
 
 
@@ -262,7 +265,7 @@ class Node(Expr):
         except KeyError:
             raise NetworkError(f"unknown node {self.name!r} referenced") from None
 
-    def __str__(self):
+    def _text(self, memo):
         return self.name
 
 
@@ -285,10 +288,10 @@ class Affine(Expr):
             [(memo[id(e)], arith.const(w)) for e, w in self.terms], arith.const(self.const)
         )
 
-    def __str__(self):
+    def _text(self, memo):
         parts = []
         for e, w in self.terms:
-            s = str(e)
+            s = memo[id(e)]
             if w == 1:
                 parts.append(f"+ {s}")
             elif w == -1:
@@ -316,8 +319,8 @@ class ReLU(Expr):
     def _eval(self, env, arith, memo):
         return arith.relu(memo[id(self.arg)])
 
-    def __str__(self):
-        return f"relu{_paren(self.arg)}"
+    def _text(self, memo):
+        return f"relu{_paren(memo[id(self.arg)])}"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -331,8 +334,8 @@ class Prod(Expr):
     def _eval(self, env, arith, memo):
         return arith.prod(memo[id(self.left)], memo[id(self.right)])
 
-    def __str__(self):
-        return f"{_atom(self.left)}·{_atom(self.right)}"
+    def _text(self, memo):
+        return f"{_atom(self.left, memo)}·{_atom(self.right, memo)}"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -345,8 +348,8 @@ class Recip(Expr):
     def _eval(self, env, arith, memo):
         return arith.recip(memo[id(self.arg)])
 
-    def __str__(self):
-        return f"recip{_paren(self.arg)}"
+    def _text(self, memo):
+        return f"recip{_paren(memo[id(self.arg)])}"
 
 
 # ---- constructors -----------------------------------------------------------------------
@@ -451,10 +454,25 @@ def _fmt(v: Number) -> str:
     return str(v)
 
 
-def _paren(e: Expr) -> str:
-    s = str(e)
+def _paren(s: str) -> str:
     return s if s.startswith("(") else f"({s})"
 
 
-def _atom(e: Expr) -> str:
-    return str(e) if isinstance(e, (Node, Const, Affine)) else f"({e})"
+def _atom(e: Expr, memo) -> str:
+    s = memo[id(e)]
+    return s if isinstance(e, (Node, Const, Affine)) else f"({s})"
+
+
+STR_LIMIT = 1000  # characters of str(expr); longer texts end in "…"
+
+
+def format_expr(e: Expr, limit: int | None = STR_LIMIT) -> str:
+    """The text of ``e`` (what ``str(e)`` shows), built bottom-up without recursion and cut
+    to ``limit`` characters at every level, so deep expressions and shared DAGs (whose
+    written-out form grows exponentially) print in time linear in their distinct
+    subexpressions. ``limit=None``: the full text."""
+    memo: dict[int, str] = {}
+    for sub in e.walk():
+        t = sub._text(memo)
+        memo[id(sub)] = t if limit is None or len(t) <= limit else t[:limit] + "…"
+    return memo[id(e)]

@@ -32,10 +32,12 @@ from typing import Any, Iterable, Mapping
 from .claims import Claims
 from .errors import ClaimError, NetworkError
 from .expr import Expr
+from .registry import realizes
 from .roles import Role
 from .validation import network_problems
 
 
+@realizes("Definition 3", "an RNN: nodes, inputs, output, hidden set, transitions, initial values, τ")
 class RNN:
     """An immutable, validated recurrent network.
 

@@ -17,8 +17,8 @@ naming the network, the role it has, the role it needs and how to fix the call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 from .errors import RoleError
 
@@ -28,9 +28,19 @@ def _positive_int(v) -> bool:
 
 
 class Role:
-    """Base class of the roles; every role has ``alphabet`` (b, the number of tokens)."""
+    """Base class of the roles; every role has ``alphabet`` (b, the number of tokens).
 
+    Each role is a frozen dataclass with a class-level ``kind``; its JSON form is ``kind``
+    followed by its fields, so :meth:`to_json` and :meth:`from_json` are written once here."""
+
+    kind: ClassVar[str]
     alphabet: int
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Role:
+            raise TypeError("Role is the base class of the roles; use rnnsim.LMRole(b) or "
+                            "rnnsim.DistinguisherRole(k, b)")
+        return super().__new__(cls)
 
     def problems(self, alphabet: int) -> list[str]:
         """Why this role cannot be the role of a network over ``alphabet`` tokens."""
@@ -43,34 +53,32 @@ class Role:
         return out
 
     def to_json(self) -> dict:
-        raise NotImplementedError
+        """``{"kind": …, <field>: <value>, …}`` (fields in declaration order)."""
+        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
 
     @staticmethod
     def from_json(d: Any) -> "Role":
         """The inverse of :meth:`to_json`; ValueError (naming the problem) on anything else."""
-        if not isinstance(d, dict) or d.get("kind") not in ("lm", "distinguisher"):
+        if not isinstance(d, dict) or not isinstance(d.get("kind"), str) or d["kind"] not in _KINDS:
             raise ValueError(f"a role is {{\"kind\": \"lm\" | \"distinguisher\", …}}, got {d!r}")
-        want = {"kind", "alphabet"} | ({"window"} if d["kind"] == "distinguisher" else set())
+        cls = _KINDS[d["kind"]]
+        want = {"kind"} | {f.name for f in fields(cls)}
         if set(d) != want:
             raise ValueError(f"role of kind {d['kind']!r} has fields {sorted(want)}, got {sorted(d)}")
         if not all(_positive_int(d[f]) for f in want - {"kind"}):
             raise ValueError(f"role fields must be positive integers, got {d!r}")
-        if d["kind"] == "lm":
-            return LMRole(d["alphabet"])
-        return DistinguisherRole(d["window"], d["alphabet"])
+        return cls(**{k: v for k, v in d.items() if k != "kind"})
 
 
 @dataclass(frozen=True)
 class LMRole(Role):
     """A language model over Σ = {0, …, b−1}: output at mτ = q(x_m | x_<m)."""
 
+    kind: ClassVar[str] = "lm"
     alphabet: int = 2
 
     def __str__(self) -> str:
         return f"language model over b = {self.alphabet} tokens"
-
-    def to_json(self) -> dict:
-        return {"kind": "lm", "alphabet": self.alphabet}
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,7 @@ class DistinguisherRole(Role):
     """A next-k-token distinguisher with window k over Σ: output at mτ (m ≥ k) =
     d(m−k+1, x_≤m) ∈ {0, 1}. ``DistinguisherRole(k)`` is over the binary alphabet."""
 
+    kind: ClassVar[str] = "distinguisher"
     window: int
     alphabet: int = 2
 
@@ -90,54 +99,48 @@ class DistinguisherRole(Role):
             out.append(f"role {self!r}: the window k must be a positive integer")
         return out
 
-    def to_json(self) -> dict:
-        return {"kind": "distinguisher", "window": self.window, "alphabet": self.alphabet}
+
+_KINDS: dict[str, type[Role]] = {"lm": LMRole, "distinguisher": DistinguisherRole}
+_CONSTRUCTOR = {"lm": "rnnsim.LMRole(b)", "distinguisher": "rnnsim.DistinguisherRole(k, b)"}
+_NOUN = {"lm": "language model", "distinguisher": "distinguisher"}
 
 
-def _how(kind: str) -> str:
-    role = "rnnsim.LMRole(b)" if kind == "lm" else "rnnsim.DistinguisherRole(k, b)"
-    return (f"declare it when building (rnnsim.Builder(name, role={role})) or on the built "
-            f"network (net.with_role({role}))")
-
-
-def require_lm(net, where: str, *, what: str = "the language model", alphabet: int | None = None) -> LMRole:
-    """``net``'s role as an :class:`LMRole` (over ``alphabet`` tokens when given), or RoleError."""
+def _require(net, where: str, kind: str, what: str, alphabet: int | None, expects: str) -> Role:
+    """``net``'s role when it is of ``kind`` over ``alphabet`` tokens, or the RoleError that
+    says what the network is and how to fix the call (``expects``: what to pass instead)."""
     role = getattr(net, "role", None)
     name = getattr(net, "name", "?")
+    noun = _NOUN[kind]
     if role is None:
-        raise RoleError(f"{where}: {what} {name!r} has no role, so nothing says it computes a language "
-                        f"model; {_how('lm')}")
-    if not isinstance(role, LMRole):
-        swap = " (was the distinguisher passed where the language model goes?)" if isinstance(role, DistinguisherRole) else ""
-        raise RoleError(f"{where}: {what} {name!r} is a {role}, not a language model{swap}; pass an LM "
-                        f"RNN (role rnnsim.LMRole) here")
+        role_expr = _CONSTRUCTOR[kind]
+        raise RoleError(f"{where}: {what} {name!r} has no role, so nothing says it computes a {noun}; "
+                        f"declare it when building (rnnsim.Builder(name, role={role_expr})) or on "
+                        f"the built network (net.with_role({role_expr}))")
+    if not isinstance(role, _KINDS[kind]):
+        other = next(k for k in _KINDS if k != kind)
+        swap = (f" (was the {_NOUN[other]} passed where the {noun} goes?)"
+                if isinstance(role, _KINDS[other]) else "")
+        raise RoleError(f"{where}: {what} {name!r} is a {role}, not a {noun}{swap}; {expects}")
     if alphabet is not None and role.alphabet != alphabet:
         raise RoleError(f"{where}: {what} {name!r} is over b = {role.alphabet} tokens, but b = {alphabet} "
                         "is needed here; use networks over the same alphabet")
     return role
 
 
+def require_lm(net, where: str, *, what: str = "the language model", alphabet: int | None = None) -> LMRole:
+    """``net``'s role as an :class:`LMRole` (over ``alphabet`` tokens when given), or RoleError."""
+    return _require(net, where, "lm", what, alphabet, "pass an LM RNN (role rnnsim.LMRole) here")
+
+
 def require_distinguisher(net, where: str, *, window: int | None = None, alphabet: int | None = None,
                           what: str = "the distinguisher") -> DistinguisherRole:
     """``net``'s role as a :class:`DistinguisherRole` with the given window and alphabet, or
     RoleError."""
-    role = getattr(net, "role", None)
-    name = getattr(net, "name", "?")
-    if role is None:
-        raise RoleError(f"{where}: {what} {name!r} has no role, so nothing says it computes a "
-                        f"distinguisher; {_how('distinguisher')}")
-    if not isinstance(role, DistinguisherRole):
-        swap = " (was the language model passed where the distinguisher goes?)" if isinstance(role, LMRole) else ""
-        raise RoleError(f"{where}: {what} {name!r} is a {role}, not a distinguisher{swap}; pass a "
-                        f"distinguisher RNN (role rnnsim.DistinguisherRole) with window k = {window} here"
-                        if window is not None else
-                        f"{where}: {what} {name!r} is a {role}, not a distinguisher{swap}; pass a "
-                        "distinguisher RNN (role rnnsim.DistinguisherRole) here")
-    if alphabet is not None and role.alphabet != alphabet:
-        raise RoleError(f"{where}: {what} {name!r} is over b = {role.alphabet} tokens, but b = {alphabet} "
-                        "is needed here; use networks over the same alphabet")
+    with_k = f" with window k = {window}" if window is not None else ""
+    role = _require(net, where, "distinguisher", what, alphabet,
+                    f"pass a distinguisher RNN (role rnnsim.DistinguisherRole){with_k} here")
     if window is not None and role.window != window:
-        raise RoleError(f"{where}: {what} {name!r} has window {role.window}, but k = {window}; build the "
+        raise RoleError(f"{where}: {what} {getattr(net, 'name', '?')!r} has window {role.window}, but k = {window}; build the "
                         f"distinguisher with window {window} or pass k={role.window}")
     return role
 

@@ -11,6 +11,7 @@ traces included. Documents are limited to RNN-time N·τ ≤ 2^63 − 1 (InputEr
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -75,45 +76,132 @@ class Trace:
 
 
 def check_tokens(rnn, tokens) -> np.ndarray:
-    """Validate a token sequence or matrix against Σ = {0, …, b−1}; returns int64 tokens.
-    Values are checked before any conversion, so huge, non-finite or fractional tokens
-    are reported as given (never wrapped, never a numpy warning)."""
-    try:
-        arr = np.asarray(tokens)
-    except Exception as e:  # noqa: BLE001 - numpy raises many kinds
-        raise InputError(f"tokens could not be read as an integer array: {e}") from None
+    """Validate a token sequence (N,) or matrix (B, N) against Σ = {0, …, b−1}; returns int64
+    tokens. As strict as ``rnnsim run --tokens``: a token is an integer (Python or numpy), or
+    one ASCII digit of a string (``"0110"``); a bool, a float (even a whole one such as 1.0),
+    a string inside a list, a masked entry or any other object is refused, and so are ragged
+    or deeper-nested lists. Each refusal is an InputError naming the input node, time,
+    position (and document, counted from 0) and the value as given: values are checked
+    before any conversion, so nothing is wrapped (2^64 − 1 stays 2^64 − 1), rounded or
+    reported through a numpy warning."""
     b = rnn.alphabet
-    if arr.size == 0:
-        return arr.astype(np.int64)
-    if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
-        bad = (arr < 0) | (arr >= b)
-    elif np.issubdtype(arr.dtype, np.floating):
-        with np.errstate(invalid="ignore"):
-            frac = ~np.isfinite(arr) | (np.mod(arr, 1) != 0)
-            if frac.any():
-                pos = tuple(int(i) for i in np.argwhere(frac)[0])
-                raise InputError(f"tokens must be integers in 0..{b - 1}; got {arr[pos]!r} at position "
-                                 f"{pos[-1] + 1}" + (f" of document {pos[0]}" if arr.ndim == 2 else ""))
-            bad = (arr < 0) | (arr >= b)
-    elif arr.dtype == object:
-        flat = arr.reshape(-1)
-        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in flat):
-            raise InputError(f"tokens must be integers in 0..{b - 1}")
-        bad = np.array([not (0 <= int(v) < b) for v in flat], dtype=bool).reshape(arr.shape)
+    if isinstance(tokens, str):
+        return _from_rows(rnn, [_digits(rnn, tokens.strip())], 1)
+    if isinstance(tokens, np.ndarray):
+        if isinstance(tokens, np.ma.MaskedArray) and np.ma.getmaskarray(tokens).any():
+            pos = tuple(int(i) for i in np.argwhere(np.ma.getmaskarray(tokens))[0])
+            _refuse(rnn, pos, tokens.ndim, "--", "is masked (a masked entry's hidden value is not a token)")
+        arr = np.asarray(tokens)
+        if arr.ndim not in (1, 2):
+            raise InputError(f"tokens must be a sequence (N,) or a matrix (B, N), got an array of shape {arr.shape}")
+        if np.issubdtype(arr.dtype, np.integer) or arr.size == 0:
+            return _in_alphabet(rnn, arr)
+        rows = arr.tolist()                          # exact Python values: floats stay floats
+        return _from_rows(rnn, rows if arr.ndim == 2 else [rows], arr.ndim)
+    if not isinstance(tokens, (list, tuple, range)):
+        raise InputError(f"tokens must be a sequence of integers in 0..{b - 1} (a list, tuple, string of "
+                         f"digits or numpy integer array) or a (B, N) matrix of them, got {_show(tokens)}")
+    items = list(tokens)
+    kinds = {issubclass(t, _SEQUENCES) for t in set(map(type, items))}
+    if True not in kinds:
+        return _from_rows(rnn, [items], 1)
+    if False in kinds:
+        first = isinstance(items[0], _SEQUENCES)
+        i = next(i for i, v in enumerate(items) if isinstance(v, _SEQUENCES) != first)
+        raise InputError(f"tokens mix token sequences and single tokens: item {i} is {_show(items[i])} but "
+                         f"item 0 is {_show(items[0])}; give one sequence (N,) or a (B, N) matrix")
+    rows = [v.tolist() if isinstance(v, np.ndarray) else list(v) for v in items]
+    for d, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            raise InputError(f"a token matrix must be rectangular: document {d} has {len(row)} token(s) "
+                             f"but document 0 has {len(rows[0])}")
+        if any(issubclass(t, _SEQUENCES) for t in set(map(type, row))):
+            m, v = next((m, v) for m, v in enumerate(row) if isinstance(v, _SEQUENCES))
+            raise InputError(f"tokens must be a sequence (N,) or a matrix (B, N), not nested deeper: "
+                             f"document {d}, position {m + 1} is the sequence {_show(v)}")
+    return _from_rows(rnn, rows, 2)
+
+
+_SEQUENCES = (list, tuple, range, np.ndarray)
+_DIGITS = "0123456789"
+
+
+def _show(v, n: int = 40) -> str:
+    """A token as given, for a message: ints exactly, floats as Python writes them."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, int) and not isinstance(v, bool):
+        s = str(v)
     else:
-        raise InputError(f"tokens must be integers in 0..{b - 1}, got dtype {arr.dtype}")
-    badpos = np.argwhere(bad)
+        s = repr(v)
+    return s if len(s) <= n else s[:n - 1] + "…"
+
+
+def _refuse(rnn, pos: tuple, ndim: int, value: str, why: str):
+    m = pos[-1]
+    where = f"document {pos[0]}, " if ndim == 2 else ""
+    raise InputError(f"input node {rnn.inputs[0]!r} at time {m * rnn.tau}: token x_{m + 1} = {value} "
+                     f"({where}position {m + 1}) {why}")
+
+
+def _digits(rnn, text: str) -> list[int]:
+    for m, ch in enumerate(text):
+        if ch not in _DIGITS:
+            _refuse(rnn, (m,), 1, repr(ch), f"is not an ASCII digit; a string of tokens holds one digit "
+                                           f"0..9 per token (or pass a list of integers)")
+    return [int(ch) for ch in text]
+
+
+def _in_alphabet(rnn, arr: np.ndarray) -> np.ndarray:
+    """An integer array (any width, signed or not) checked against Σ, then as int64."""
+    b = rnn.alphabet
+    badpos = np.argwhere((arr < 0) | (arr >= b))
     if len(badpos):
         pos = tuple(int(i) for i in badpos[0])
-        m = pos[-1]
-        where = f"document {pos[0]}, " if arr.ndim == 2 else ""
-        val = arr[pos]
-        shown = int(val) if isinstance(val, (int, np.integer)) else val
-        raise InputError(
-            f"input node {rnn.inputs[0]!r} at time {m * rnn.tau}: token x_{m + 1} = {shown} "
-            f"({where}position {m + 1}) is outside Σ = {{0, …, {b - 1}}}"
-        )
+        _refuse(rnn, pos, arr.ndim, str(int(arr[pos])), f"is outside Σ = {{0, …, {b - 1}}}")
     return arr.astype(np.int64)
+
+
+def _from_rows(rnn, rows: list[list], ndim: int) -> np.ndarray:
+    """Python values, row by row: each must be an int or a numpy integer (not a bool). The
+    refusal names the first bad token, except that a whole float inside Σ (which
+    ``arr.astype(int)`` would convert exactly) is named only when every bad token is one."""
+    b = rnn.alphabet
+    if all(set(map(type, row)) <= {int} and (not row or (min(row) >= 0 and max(row) < b)) for row in rows):
+        return _int64(rows, ndim)                # the common case, checked at C speed
+    first = None
+    for d, row in enumerate(rows):
+        for m, v in enumerate(row):
+            if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and 0 <= v < b:
+                continue
+            if _whole_float_in(v, b):
+                first = first or (d, m, v)
+                continue
+            _refuse(rnn, (d, m), ndim, _show(v), _why(v, b))
+    if first is not None:
+        d, m, v = first
+        _refuse(rnn, (d, m), ndim, _show(v), _why(v, b) + " (for a whole-valued float array pass arr.astype(int))")
+    return _int64(rows, ndim)
+
+
+def _int64(rows: list[list], ndim: int) -> np.ndarray:
+    arr = np.array(rows, dtype=np.int64).reshape(len(rows), len(rows[0]) if rows else 0)
+    return arr[0] if ndim == 1 else arr
+
+
+def _whole_float_in(v, b: int) -> bool:
+    return isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer() and 0 <= v < b
+
+
+def _why(v, b: int) -> str:
+    sigma = f"Σ = {{0, …, {b - 1}}}"
+    if isinstance(v, (bool, np.bool_)):
+        return f"is a bool, not a token; tokens are integers in {sigma}"
+    if isinstance(v, (float, np.floating)):
+        return f"is a float, not an integer; tokens are integers in {sigma}, never rounded"
+    if isinstance(v, (int, np.integer)):
+        return f"is outside {sigma}"
+    return f"is a {type(v).__name__}, not a token; tokens are integers in {sigma}"
 
 
 def check_length(rnn, N: int) -> None:
@@ -140,8 +228,6 @@ def simulate(
     ``track_max``: also record max |value| per node. Every engine records
     (:mod:`rnnsim.engines.recorder`); ``"auto"`` picks the engine as for an unrecorded run.
     """
-    if isinstance(tokens, str):
-        tokens = [int(c) for c in tokens.strip()]
     toks = check_tokens(rnn, tokens)
     if toks.ndim != 1:
         raise InputError(f"simulate takes one token sequence; got shape {toks.shape} (use simulate_batch)")

@@ -9,8 +9,8 @@ proofs_checks or workflows; constructions importing proofs_checks or workflows;
 proofs_checks importing constructions or workflows. The core may name a workflow module
 only as a string in ``rnnsim/cli.py`` and import it from there only by that string
 (``importlib.import_module("workflows.…")``, lazy dispatch); no other core string names a module
-of a higher layer (the one exemption, ``rnnsim.registry.LEMMA_MODULES``, is the mechanism
-that is being replaced by a lemma table collected without the core naming modules).
+of a higher layer (the lemma table is collected by ``workflows.lemmas``, which names the
+packages it walks; the core registry names none).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ FORBIDDEN = {
 }
 # core strings that may name a module of a higher layer: {file: (allowed packages, exempt assignment)}
 STRING_ALLOWED = {"rnnsim/cli.py": {"workflows"}}
-STRING_EXEMPT_ASSIGNMENTS = {"rnnsim/registry.py": {"LEMMA_MODULES"}}
+STRING_EXEMPT_ASSIGNMENTS: dict[str, set[str]] = {}   # none left: the registry names no module
 _MODULE_NAME = re.compile(r"^(constructions|proofs_checks|workflows)(\.[A-Za-z_]\w*)*$")
 
 
@@ -180,7 +180,6 @@ def test_relative_imports_are_resolved_and_allowed_directions_pass(tmp_path):
         "proofs_checks/n.py": "from .textdist import LM\nfrom rnnsim.registry import realizes\n",
         "workflows/w.py": "import constructions, proofs_checks, rnnsim\nfrom .bits import x\n",
         "rnnsim/cli.py": "_D = {'demo': ('workflows.demo', 'the demo')}\n",
-        "rnnsim/registry.py": "LEMMA_MODULES = ('constructions.gadgets',)\n",
     })
     assert violations(root) == []
     mods = imported_modules(ast.parse("from .. import expr\nfrom ..arith import F\nfrom . import y\n"),
@@ -192,3 +191,8 @@ def test_relative_imports_are_resolved_and_allowed_directions_pass(tmp_path):
 def test_each_forbidden_direction_is_reported(tmp_path, pkg, target):
     root = _tree(tmp_path, {f"{pkg}/bad.py": f"def f():\n    import {target}.x\n"})
     assert violations(root) == [f"{pkg}/bad.py:2: {pkg} imports {target}.x"]
+
+
+def test_a_core_registry_naming_lemma_modules_is_reported(tmp_path):
+    root = _tree(tmp_path, {"rnnsim/registry.py": "LEMMA_MODULES = ('constructions.gadgets',)\n"})
+    assert violations(root) == ["rnnsim/registry.py:1: core names module 'constructions.gadgets'"]

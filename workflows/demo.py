@@ -16,8 +16,9 @@ advantage among window-only distinguishers; it sees what q gets wrong. Then:
 2. the boosted LM RNN R' = ``boosting.boost(R, D, k=k, r=r*, eta=η, N=N)`` is built from
    the Markov network R and the distinguisher network D (Lemma 3) — :func:`build_boosted`,
    the one call that needs the boosting construction;
-3. R' is simulated on *all* 2^N documents (``simulate_all``, fastest engine) and every
-   output is compared with Lemma 2's q'(x_i | x_<i) (``proofs_checks.boost``); the run
+3. R' is simulated on *all* 2^N documents and every output is compared with Lemma 2's
+   q'(x_i | x_<i) (``workflows.verify``: prefix tree, sharded over local processes or a Dask
+   cluster; expected rows from ``proofs_checks.boost``); the run
    fails (exit code 1) when the largest error exceeds 1e-9 (float64), when the KL gain is
    below the Lemma 1 bound η·S_r − (η−1+e^−η)·n_r or below α²M/(2k), or when a size / τ /
    depth claim is violated;
@@ -25,7 +26,7 @@ advantage among window-only distinguishers; it sees what q gets wrong. Then:
    and the network's size, hidden size, τ and depth next to their bounds.
 
 ``main(argv)`` is the entry point of ``rnnsim demo`` (options ``--N --k --seed --motif
---engine --json``); everything it computes is also available from :func:`run`.
+--engine --json --workers --scheduler``); everything it computes is also available from :func:`run`.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ from proofs_checks.advantage import advantage
 from proofs_checks.bounds import lemma16
 from proofs_checks.textdist import LM, entropy, kl, next_token_loss
 from rnnsim import ConstructionError, all_documents
+from rnnsim.cli import _writable
 from rnnsim.engines import available_engines, select_engine
 from rnnsim.strings import all_strings
 
 from .bits import check_measured_bits
+from .verify import verify
 
 TOL = 1e-9  # largest allowed |R'(x_≤i) − q'(x_i | x_<i)| in float64
 DELTA = Fraction(1, 2 ** 12)  # output error the fixed-point format must guarantee (Lemma 12)
@@ -175,10 +178,11 @@ def fastest_engine(engine: str = "auto") -> str:
 
 
 def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine: str = "auto",
-        boost_fn=None, delta=DELTA) -> Result:
+        boost_fn=None, delta=DELTA, workers: int | None = None, scheduler=None) -> Result:
     """The whole demo; returns the table rows, the numbers and the failed checks.
     ``boost_fn(problem, r, eta) -> RNN`` replaces :func:`build_boosted` (tests);
-    ``delta``: output error for the fixed-point part (Lemma 12), None to skip it."""
+    ``delta``: output error for the fixed-point part (Lemma 12), None to skip it;
+    ``workers`` / ``scheduler``: where the exhaustive check runs (:func:`workflows.verify.verify`)."""
     t0 = time.perf_counter()
     engine = fastest_engine(engine)
     pr = default_problem(N, k, seed=seed, motif=motif)
@@ -196,10 +200,13 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     t_build = time.perf_counter()
     boosted = (boost_fn or build_boosted)(pr, r, eta)
     t_sim = time.perf_counter()
-    out = rnnsim.simulate_all(boosted, N, "float64", engine=engine)
+    # every output on every document against Lemma 2's q' (workflows.verify: prefix tree,
+    # sharded over workers / a Dask cluster)
+    expected = pboost.boosted_conditional(pr.q, pr.d, k=k, r=r, eta=eta, N=N)
+    ver = verify(boosted, expected, N, tol=TOL, engine=engine, workers=workers, scheduler=scheduler,
+                 keep_outputs=True)
+    out, err = ver.outputs, float(ver.max_error)
     t_check = time.perf_counter()
-    want = pboost.boosted_conditional(pr.q, pr.d, k=k, r=r, eta=eta, N=N).table().to_float().outputs()
-    err = float(np.max(np.abs(out - want)))
     q_boost = LM.from_outputs(out, 2, tol=1e-9)
     loss_q, loss_b = next_token_loss(pr.p, pr.q), next_token_loss(pr.p, q_boost)
     kl_q, kl_b = kl(pr.p, pr.q), kl(pr.p, q_boost)
@@ -225,6 +232,8 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     res.add("S_r*, n_r*", f"{_fmt(float(S_r))}, {n_r}")
     res.add("max |R'(x_≤i) − q'(x_i|x_<i)| over all 2^N documents (Lemma 2)", err, f"≤ {TOL:g}", err <= TOL,
             key="max_abs_error")
+    res.numbers["verify"] = {key: ver.as_dict()[key] for key in
+                             ("worst_document", "worst_position", "shards", "backend", "workers", "retries")}
     res.add("entropy rate H(p)/N", entropy(pr.p) / N, key="entropy_rate")
     res.add("next-token loss L_p(q) before", loss_q, key="loss_before")
     res.add("next-token loss L_p(q') after", loss_b, "< before", loss_b < loss_q, key="loss_after")
@@ -243,7 +252,7 @@ def run(N: int = 10, k: int = 3, *, seed: int | None = None, motif=None, engine:
     elif delta:
         _bit_rows(res, pr, boosted, out, q_boost, Fraction(delta), engine)
     t_bits = time.perf_counter()
-    res.add(f"build / simulate ({engine}) / check / bit size time (s)",
+    res.add(f"build / simulate + check all documents ({engine}, {ver.shards} shards) / losses / bit size time (s)",
             f"{t_sim - t_build:.2f} / {t_check - t_sim:.2f} / {t_end - t_check:.2f} / {t_bits - t_end:.2f}",
             f"total {t_bits - t0:.1f} s")
     res.numbers["time_s"] = {"build": t_sim - t_build, "simulate": t_check - t_sim,
@@ -336,12 +345,21 @@ def main(argv=None) -> int:
     ap.add_argument("--delta", type=float, default=float(DELTA),
                     help="fixed-point output error δ for the bit-size part (default 2^-12; 0 skips it)")
     ap.add_argument("--json", dest="json_out", default=None, help="also write every number to this JSON file")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="local worker processes for the exhaustive check (default: all cores when it pays)")
+    ap.add_argument("--scheduler", default=None,
+                    help="Dask scheduler address (tcp://host:8786): run the exhaustive check on that cluster")
     args = ap.parse_args(argv)
+    if args.json_out:
+        _writable(args.json_out, "--json")            # bad input (status 1), before any work
     try:
         res = run(args.N, args.k, seed=args.seed, motif=args.motif, engine=args.engine,
-                  delta=Fraction(args.delta) if args.delta else None)
+                  delta=Fraction(args.delta) if args.delta else None, workers=args.workers,
+                  scheduler=args.scheduler)
     except (ValueError, ImportError) as e:
-        print(f"rnnsim demo: {e}", file=sys.stderr)
+        if isinstance(e, rnnsim.RNNSimError) and not isinstance(e, ConstructionError):
+            raise              # an engine, file or run-time error is bad input: status 1 (rnnsim.cli)
+        print(f"rnnsim: error: rnnsim demo: {e} (see rnnsim demo --help)", file=sys.stderr)   # the CLI contract
         return 2
     print(markdown(res))
     if args.json_out:

@@ -40,6 +40,8 @@ from constructions import enumeration, models
 from constructions.records import schedule_or_none
 from constructions.schedule import Schedule, output_times, schedule_table
 from rnnsim import ConstructionError
+from rnnsim.cli import _writable
+from rnnsim.simulate import check_tokens
 
 ACTIONS = ("LOAD", "RUN", "HOLD")
 COLORS = {"LOAD": "#d62728", "RUN": "#2ca02c", "HOLD": "#d9d9d9"}
@@ -223,12 +225,11 @@ def plot(rec: Recorded, path, *, title: str | None = None, dpi: int = 150) -> st
 
 # ---- command line --------------------------------------------------------------------------------------
 
-def _build(args):
-    if args.net:
-        net = rnnsim.load(args.net)
-        if schedule_or_none(net) is not None or not args.enumerate:
-            return net
-        R = net
+def _build(args, loaded=None):
+    if loaded is not None:
+        if schedule_or_none(loaded) is not None or not args.enumerate:
+            return loaded
+        R = loaded
     elif args.model == "markov":
         R = models.markov_lm(1, [args.p0, args.p1], tau=args.tau)
     else:
@@ -257,13 +258,25 @@ def main(argv=None) -> int:
     p.add_argument("--png", help="write the LOAD/RUN/HOLD figure to this PNG file")
     p.add_argument("--json", action="store_true", help="print the schedule as JSON")
     args = p.parse_args(argv)
+    # the CLI contract: a wrong command line (option syntax, a parameter out of range) is a usage
+    # error (status 2); a file that cannot be read or written, bad tokens or a network that is
+    # not what the command needs is bad input, left to propagate as an RNNSimError (status 1)
+    if args.png:
+        _writable(args.png, "--png")                 # before any work
     try:
         args.p0, args.p1 = Fraction(args.p0), Fraction(args.p1)
-        net = _build(args)
     except (ValueError, ZeroDivisionError) as e:
+        p.error(f"--p0/--p1: {e}")
+    loaded = rnnsim.load(args.net) if args.net else None
+    try:
+        net = _build(args, loaded)
+    except ConstructionError as e:
+        if loaded is not None:
+            raise
         p.error(str(e))
     sched = schedule_or_none(net)
     N = sched.N if sched is not None and sched.N else args.N
+    figure = _figure_input(p, args, net, N) if args.png else None   # checked before any output
     rows = schedule_table(sched, N) if sched is not None else []
     if args.json:
         print(json.dumps({"network": net.name, "tau": net.tau, "schedule": _as_json(sched), "outputs": rows}))
@@ -276,16 +289,27 @@ def main(argv=None) -> int:
             for r in rows:
                 n = "-" if r["n"] is None else ("final" if r["n"] == 2 ** sched.k else str(r["n"]))
                 print(f"{r['i']:2d} {r['j']:2d} {r['l']:2d} {n:>5}  " + " ".join(f"{t:6d}" for t in r["t"]))
-    if args.png:
-        tokens = [int(c) for c in args.tokens] if args.tokens else [i % 2 for i in range(N)]
-        try:
-            first, last = (int(v) for v in args.loops.split(":"))
-            rec = record(net, tokens, loops=(first, min(last, len(tokens))))
-        except ValueError as e:
-            p.error(str(e))
+    if figure is not None:
+        tokens, groups, loops = figure
+        rec = record(net, tokens, groups, loops=loops)
         plot(rec, args.png)
         print(f"wrote {args.png} ({len(rec.groups)} node sets × {rec.actions.shape[1]} steps)", file=sys.stderr)
     return 0
+
+
+def _figure_input(p, args, net, N: int):
+    """(tokens, groups, loops) of the figure: bad tokens or a network without LOAD/RUN/HOLD
+    controls is bad input (an RNNSimError, status 1), a malformed --loops a usage error."""
+    tokens = check_tokens(net, args.tokens).tolist() if args.tokens else [i % 2 for i in range(N)]
+    groups = find_groups(net)
+    try:
+        first, last = (int(v) for v in args.loops.split(":"))
+    except ValueError:
+        p.error(f"--loops {args.loops!r}: write first:last, e.g. 1:2")
+    if not 1 <= first <= min(last, len(tokens)):
+        p.error(f"--loops {args.loops!r}: the input loops first..last must lie in 1..{len(tokens)} (the "
+                "document length; a larger last is cut to it)")
+    return tokens, groups, (first, min(last, len(tokens)))
 
 
 def _as_json(s: Schedule | None) -> dict:

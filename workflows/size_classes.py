@@ -80,7 +80,7 @@ def _rows(state) -> int:
     return len(state) if isinstance(state, list) else state.shape[1]
 
 
-@realizes("THEORY 2.5", "semantic class membership: resetting the non-hidden nodes to their initial values at "
+@realizes("§2.5 hidden set", "semantic class membership: resetting the non-hidden nodes to their initial values at "
           "each token boundary changes no output", kind="check")
 def reset_test(rnn, N: int, *, arithmetic="exact", engine: str = "reference") -> ResetReport:
     """The semantic half of class membership on every document of Σ^N (module docstring)."""
@@ -163,7 +163,7 @@ class EmbedReport:
     identical: bool
 
 
-@realizes("THEORY 4.8", "every member embeds into its class's universal graph with identical outputs", kind="check")
+@realizes("§4.8 universal graph", "every member embeds into its class's universal graph with identical outputs", kind="check")
 def embed_and_compare(rnn, N: int, cls: SizeClass | None = None, template: Template | None = None, *,
                       arithmetic="exact", engine: str = "reference") -> EmbedReport:
     """Embed ``rnn`` into U(cls, template) and compare the outputs on every document of Σ^N

@@ -49,6 +49,8 @@ from proofs_checks.boost import best_offset, boosted_conditional
 from proofs_checks.bounds import lemma16
 from proofs_checks.lm import LM
 from rnnsim import Fixed
+from rnnsim.cli import _writable
+from rnnsim.engines import get_engine
 from rnnsim.registry import realizes
 
 from . import bits as wbits
@@ -269,7 +271,8 @@ def claim11_table(k: int, eps: float, N: int, rounds: int) -> tuple[str, list[st
 
 
 def main(argv=None) -> int:
-    """``rnnsim bits``: exit status 0 when every check passes, 1 when one fails, 2 on bad input."""
+    """``rnnsim bits``: exit status 0 when every check passes, 1 when one fails or on bad input (a
+    path that cannot be written, an unknown engine), 2 on a bad command line."""
     ap = argparse.ArgumentParser(prog="rnnsim bits", description=__doc__.split("\n\n")[0])
     ap.add_argument("--k", type=int, default=2, help="window k (default 2)")
     ap.add_argument("--rounds", type=int, default=2, help="boosting rounds (default 2)")
@@ -283,14 +286,20 @@ def main(argv=None) -> int:
     ap.add_argument("--json", dest="json_out", default=None, help="write every number to this JSON file")
     ap.add_argument("--plot", default=None, help="write the figure to this PNG file")
     a = ap.parse_args(argv)
+    if not (a.delta > 0 and a.rounds >= 1 and a.eps > 0 and a.k >= 1 and a.N >= 1):
+        ap.error("need --k ≥ 1, --N ≥ 1, --rounds ≥ 1, --delta > 0 and --eps > 0")       # usage (status 2)
     try:
-        if not (a.delta > 0 and a.rounds >= 1 and a.eps > 0):
-            raise ValueError("need --delta > 0, --rounds ≥ 1 and --eps > 0")
-        ch = build_chain(a.k, a.rounds, a.N, eta=a.eta)
         Ns = [int(x) for x in a.sweep.split(",") if x.strip()]
-    except (ValueError, rnnsim.RNNSimError) as e:
-        print(f"rnnsim: error: {e}", file=sys.stderr)
-        return 2
+    except ValueError:
+        ap.error(f"--sweep {a.sweep!r}: write document lengths separated by commas, e.g. 6,7,8")
+    if any(n < 1 for n in Ns):
+        ap.error(f"--sweep {a.sweep!r}: document lengths must be ≥ 1")
+    for path, option in ((a.plot, "--plot"), (a.json_out, "--json")):
+        if path:
+            _writable(path, option)                     # bad input (status 1), before any work
+    if not a.no_simulate:
+        get_engine(a.engine)                            # an unknown engine is bad input (status 1)
+    ch = build_chain(a.k, a.rounds, a.N, eta=a.eta)
     rows = chain_rows(ch, Fraction(a.delta), simulate=not a.no_simulate, engine=a.engine)
     print(f"Bit size per boosting round (k = {a.k}, N = {a.N}, δ = {a.delta:g}; claimed = the analysis, "
           "measured = simulation on every document)\n")

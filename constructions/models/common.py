@@ -83,7 +83,7 @@ def weighted_sum(terms) -> Expr:
 
 def claims(*, size: int, hidden_size: int, tau: int, depth: int) -> Claims:
     """The claims every model builder states from its closed forms (THEORY §4.7)."""
-    return Claims(size, hidden_size, tau, depth, statement="THEORY 4.7")
+    return Claims(size, hidden_size, tau, depth, statement="§4.7 models")
 
 
 def check_tau(tau) -> int:

@@ -75,7 +75,7 @@ def pattern_d(k: int, patterns):
     return d
 
 
-@realizes("THEORY 4.7", _D, bound="pattern set: size k+1+[τ>1], hidden k−1+[τ>1], depth ≤ 2")
+@realizes("§4.7 models", _D, bound="pattern set: size k+1+[τ>1], hidden k−1+[τ>1], depth ≤ 2")
 def pattern_distinguisher(k: int, patterns, *, tau: int = 1, name: str = "pattern"):
     k = check_k(k)
     P = sorted(set(bits_of(p, k) for p in patterns))
@@ -104,7 +104,7 @@ def motif_d(k: int, motif):
     return d
 
 
-@realizes("THEORY 4.7", _D)
+@realizes("§4.7 models", _D)
 def motif_distinguisher(k: int, motif, *, tau: int = 1, name: str = "motif"):
     k = check_k(k)
     mu = bits_of(motif, None, "motif")
@@ -130,7 +130,7 @@ def parity_d(k: int):
     return d
 
 
-@realizes("THEORY 4.7", _D)
+@realizes("§4.7 models", _D)
 def parity_distinguisher(k: int, *, tau: int = 1, name: str = "parity"):
     k = check_k(k)
     b, x, gate, clk = _start(name, k, tau, k - 1)
@@ -158,7 +158,7 @@ def repeat_d(k: int):
     return d
 
 
-@realizes("THEORY 4.7", _D, bound="repeat: size 2k+1+[τ>1], hidden 2k−1+[τ>1], depth 2")
+@realizes("§4.7 models", _D, bound="repeat: size 2k+1+[τ>1], hidden 2k−1+[τ>1], depth 2")
 def repeat_distinguisher(k: int, *, tau: int = 1, name: str = "repeat"):
     k = check_k(k)
     b, x, gate, clk = _start(name, k, tau, 2 * k - 1)
@@ -185,7 +185,7 @@ def bracket_d(k: int, cap: int | None = None):
     return d
 
 
-@realizes("THEORY 4.7", _D, bound="bracket: size 4+[τ>1], hidden 2+[τ>1], depth 2+[τ>1]")
+@realizes("§4.7 models", _D, bound="bracket: size 4+[τ>1], hidden 2+[τ>1], depth 2+[τ>1]")
 def bracket_distinguisher(k: int, cap: int, *, tau: int = 1, name: str = "bracket"):
     k = check_k(k)
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:

@@ -71,7 +71,7 @@ def uniform_q(b: int = 2):
     return q
 
 
-@realizes("THEORY 4.7", _LM, bound="uniform: size 2, hidden 0")
+@realizes("§4.7 models", _LM, bound="uniform: size 2, hidden 0")
 def uniform_lm(b: int = 2, *, tau: int = 1, name: str = "uniform"):
     tau = check_tau(tau)
     if isinstance(b, bool) or not isinstance(b, int) or b < 2:
@@ -121,7 +121,7 @@ def markov_q(order: int, table):
     return q
 
 
-@realizes("THEORY 4.7", _LM, bound="Markov order m: size m+2+[τ>1], hidden m+[τ>1], depth ≤ 2")
+@realizes("§4.7 models", _LM, bound="Markov order m: size m+2+[τ>1], hidden m+[τ>1], depth ≤ 2")
 def markov_lm(order: int, table, *, tau: int = 1, name: str = "markov"):
     tab = markov_table(order, table)
     tau = check_tau(tau)
@@ -225,7 +225,7 @@ class PFA:
         return records.PFALM(self.delta, self.emit, self.start)
 
 
-@realizes("THEORY 4.7", _LM, bound="PFA with n states: size n+2+[τ>1], hidden n+[τ>1]")
+@realizes("§4.7 models", _LM, bound="PFA with n states: size n+2+[τ>1], hidden n+[τ>1]")
 def pfa_lm(pfa: PFA, *, tau: int = 1, name: str = "pfa", record: records.Record | None = None):
     """The LM RNN of a PFA (``record``: what to record instead of the PFA's own parameters)."""
     if not isinstance(pfa, PFA):
@@ -334,7 +334,7 @@ def motif_automaton_q(motif, mode: str = "avoid", **kw):
     return motif_pfa(motif, mode, **kw)
 
 
-@realizes("THEORY 4.7", _LM)
+@realizes("§4.7 models", _LM)
 def motif_automaton_lm(motif, mode: str = "avoid", *, p=Fraction(3, 4), N: int | None = None,
                        noise=0, tau: int = 1, name: str = "motif_lm"):
     """pfa_lm of :func:`motif_pfa` (the motif parameters are recorded)."""

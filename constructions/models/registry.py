@@ -28,7 +28,19 @@ DEFINITIONS = {
     records.ParityDistinguisher: lambda r: parity_d(r.k),
     records.RepeatDistinguisher: lambda r: repeat_d(r.k),
     records.BracketDistinguisher: lambda r: bracket_d(r.k, r.cap),
+    records.Complement: lambda r: _complement(r),
 }
+
+
+def _complement(r: records.Complement):
+    """1 − d for the distinguisher recorded in ``r.base`` (constructions.families.complement)."""
+    from ..families import complement_d
+
+    if r.base is None:
+        raise ConstructionError("the complemented distinguisher was built by hand (its record is missing), so "
+                                "1 − d has no exact definition here; read d from the network "
+                                "(proofs_checks.advantage.distinguisher_from_rnn)")
+    return complement_d(exact_definition(r.base))
 
 
 def exact_definition(net_or_record):

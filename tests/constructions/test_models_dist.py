@@ -14,7 +14,7 @@ import rnnsim
 from constructions import models as M
 from tests.constructions.model_checks import assert_claims, dist_mismatches, transplant_ok
 
-pytestmark = pytest.mark.lemma("THEORY 4.7")
+pytestmark = pytest.mark.lemma("§4.7 models")
 
 
 def dist_cases():

@@ -17,7 +17,7 @@ from tests.constructions.model_checks import (
     assert_claims, lm_mismatches, rationals01, transplant_ok,
 )
 
-pytestmark = pytest.mark.lemma("THEORY 4.7")
+pytestmark = pytest.mark.lemma("§4.7 models")
 
 TABLE3 = [Fraction(n, 9) for n in (1, 8, 4, 5, 0, 9, 3, 7)]       # order 3, includes 0 and 1
 

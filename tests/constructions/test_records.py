@@ -103,3 +103,25 @@ def test_an_invalid_schedule_in_a_record_is_a_construction_error():
     d["construction"]["schedule"]["r"] = 9
     with pytest.raises(ConstructionError, match=r"construction.schedule: invalid 'schedule' record: offset r = 9"):
         record_of(io.from_dict(d))
+
+
+def _subclasses(cls):
+    for c in cls.__subclasses__():
+        yield c
+        yield from _subclasses(c)
+
+
+def test_every_record_class_is_registered_by_its_kind_once_and_models_state_section_4_7():
+    defined = [c for c in _subclasses(records.Record) if c.__dict__.get("kind")]
+    assert {c.kind: c for c in defined} == {k: c for k, c in records.KINDS.items() if k != "schedule"}
+    assert records.KINDS["schedule"] is Schedule
+    assert len(records.KINDS) == 21                       # 20 record kinds and the schedule
+    assert set(records.MODEL_RECORDS) == {c for c in defined if issubclass(c, records.ModelRecord)}
+    assert {c.__name__ for c in records.MODEL_RECORDS} == {
+        "UniformLM", "MarkovLM", "PFALM", "MotifAutomatonLM", "PatternDistinguisher", "MotifDistinguisher",
+        "ParityDistinguisher", "RepeatDistinguisher", "BracketDistinguisher", "Complement"}
+    assert all(c.statement == "§4.7 models" for c in records.MODEL_RECORDS if c is not records.Complement)
+    assert records.Complement.statement == "§3 advantage"
+    with pytest.raises(TypeError, match="record kind 'boost' is defined twice"):
+        type("Boost2", (records.Record,), {"kind": "boost"})
+    assert records.KINDS["boost"] is records.Boost

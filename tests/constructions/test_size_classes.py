@@ -18,7 +18,7 @@ from rnnsim import Builder, Node, prod, recip, relu
 from rnnsim.arith import EXACT
 from tests.strategies import expressions
 
-pytestmark = pytest.mark.lemma("THEORY 4.8")
+pytestmark = pytest.mark.lemma("§4.8 universal graph")
 F = Fraction
 
 

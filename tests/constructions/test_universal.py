@@ -17,7 +17,7 @@ from constructions.universal import (
 from rnnsim import Builder, all_documents, relu, simulate_all
 from rnnsim.hidden import transplant_test
 
-pytestmark = pytest.mark.lemma("THEORY 4.8")
+pytestmark = pytest.mark.lemma("§4.8 universal graph")
 
 
 def _sim_exact(net, N):

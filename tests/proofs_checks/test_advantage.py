@@ -42,18 +42,18 @@ def _brute_force_A(p, q, d, k):
     return out
 
 
-@pytest.mark.lemma("THEORY 3")
+@pytest.mark.lemma("§3 advantage")
 @settings(max_examples=25, deadline=None)
 @given(instances(exact=True, max_docs=81))
 def test_advantage_equals_the_definition_exactly(inst):
     a = adv.advantage(inst.p, inst.q, inst.d, k=inst.k)
     want = _brute_force_A(inst.p, inst.q, inst.d, inst.k)
-    record("THEORY 3 A_j = definition (exact)", 0 if a.A == want else -1)
+    record("THEORY §3 A_j = definition (exact)", 0 if a.A == want else -1)
     assert a.A == want
     assert a.alpha == sum(want, Fraction(0)) / (inst.N - inst.k + 1)
 
 
-@pytest.mark.lemma("THEORY 3")
+@pytest.mark.lemma("§3 advantage")
 @settings(max_examples=30, deadline=None)
 @given(instances(exact=True, max_docs=256))
 def test_complement_flips_sign_and_offset_classes_partition_the_windows(inst):
@@ -68,7 +68,7 @@ def test_complement_flips_sign_and_offset_classes_partition_the_windows(inst):
     assert all(-1 <= v <= 1 for v in a.A) and all(0 <= v <= 1 for v in a.Q + a.P)
 
 
-@pytest.mark.lemma("THEORY 3")
+@pytest.mark.lemma("§3 advantage")
 @settings(max_examples=20, deadline=None)
 @given(instances(exact=True, max_docs=256))
 def test_model_equal_to_data_has_zero_advantage(inst):
@@ -121,7 +121,7 @@ def test_distinguisher_from_rnn_rejects_non_binary_output():
         adv.distinguisher_from_rnn(bld.build(), 2, 3)
 
 
-@pytest.mark.lemma("THEORY 3")
+@pytest.mark.lemma("§3 advantage")
 def test_advantage_accepts_callables_and_vectors_for_the_data():
     rng = np.random.default_rng(9)
     q = td.random_lm(2, 4, rng, exact=True)

@@ -19,7 +19,7 @@ TOL = 1e-12
 seeds = st.integers(0, 2 ** 32 - 1)
 
 
-@pytest.mark.lemma("Theorem 3")
+@pytest.mark.lemma("Theorem 3", "Lemma 17")
 @settings(max_examples=40, deadline=None)
 @given(instances(exact=False, max_docs=729))
 def test_theorem3_advantage_at_most_sqrt_k_kl_over_2M(inst):

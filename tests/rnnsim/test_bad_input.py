@@ -359,3 +359,54 @@ def test_save_refuses_meta_that_is_not_json_able():
     rnn = b.build(meta={"claims": {"fn": object()}})
     with pytest.raises(FormatError, match=r"cannot save meta\.claims\.fn: object"):
         dumps(rnn)
+
+
+# ---- arithmetic specs (issue 10): nothing half-valid is accepted -------------------------------
+
+@pytest.mark.parametrize("args, piece", [
+    ((True, 8), "int_bits must be an integer ≥ 1, got True"),
+    ((8, True), "frac_bits must be an integer ≥ 0, got True"),
+    ((8.0, 8), "int_bits must be an integer ≥ 1, got 8.0"),
+    ((0, 8), "int_bits must be an integer ≥ 1, got 0"),
+    ((8, -1), "frac_bits must be an integer ≥ 0, got -1"),
+    ((8, 16, "x"), "overflow policy must be 'raise' or 'saturate', got 'x'"),
+    ((8, 16, 1), "overflow policy must be 'raise' or 'saturate', got 1"),
+    ((40000, 40000), "exceeds 65536 bits"),
+])
+def test_fixed_rejects_bad_arguments(args, piece):
+    with pytest.raises(rnnsim.NetworkError) as ei:
+        Fixed(*args)
+    assert piece in str(ei.value)
+
+
+def test_fixed_boundary_of_the_largest_format():
+    assert Fixed(1, 65534).bits == 65536 and Fixed(65535, 0).bits == 65536
+    with pytest.raises(rnnsim.NetworkError, match="exceeds 65536 bits"):
+        Fixed(1, 65535)
+
+
+@pytest.mark.parametrize("spec, piece", [
+    ("fixed:8:16:saturate:x", "write fixed:INT_BITS:FRAC_BITS"),
+    ("fixed:8:16:x", "write fixed:INT_BITS:FRAC_BITS"),
+    ("fixed:8", "write fixed:INT_BITS:FRAC_BITS"),
+    ("fixed:8:16:", "write fixed:INT_BITS:FRAC_BITS"),
+    ("fixed:-8:16", "write fixed:INT_BITS:FRAC_BITS"),
+    ("fixed: 8:16", "write fixed:INT_BITS:FRAC_BITS"),
+    ("fixed:٨:16", "write fixed:INT_BITS:FRAC_BITS"),
+    ("fixed:100000000000:0", "exceeds 65536 bits"),
+    ("fixed:0:8", "int_bits must be an integer ≥ 1"),
+    ("Exact", "unknown arithmetic"),
+    (8, "unknown arithmetic"),
+    (None, "unknown arithmetic"),
+])
+def test_parse_arithmetic_is_strict(spec, piece):
+    with pytest.raises(rnnsim.NetworkError) as ei:
+        rnnsim.parse_arithmetic(spec)
+    assert piece in str(ei.value)
+
+
+def test_parse_arithmetic_accepts_the_documented_forms():
+    assert rnnsim.parse_arithmetic("fixed:8:16") == Fixed(8, 16, "raise")
+    assert rnnsim.parse_arithmetic("fixed:8:16:raise") == Fixed(8, 16, "raise")
+    assert rnnsim.parse_arithmetic("fixed:8:16:saturate") == Fixed(8, 16, "saturate")
+    assert rnnsim.parse_arithmetic("exact") == rnnsim.EXACT and rnnsim.parse_arithmetic("float64") == rnnsim.FLOAT64

@@ -131,7 +131,8 @@ def test_delegation_passes_arguments_and_return_code(capsys, monkeypatch):
 def fake_registry(monkeypatch):
     table = {}
     monkeypatch.setattr(registry, "_TABLE", table)
-    monkeypatch.setattr(registry, "load_all", lambda: [])
+    monkeypatch.setattr(registry, "STATEMENTS", ())
+    monkeypatch.setattr(cli, "_collect_lemmas", lambda: ([], {}))
 
     @registry.realizes("Lemma 99", "a fake lemma for the CLI test")
     def built():  # pragma: no cover - only registered

@@ -17,7 +17,7 @@ from rnnsim.engines import get_engine, select_engine
 from tests.engine_compare import assert_engine_matches_reference
 from tests.strategies import networks, networks_and_documents
 
-pytestmark = pytest.mark.lemma("THEORY 2.4")
+pytestmark = pytest.mark.lemma("§2.4 arithmetic")
 
 FORMATS = [Fixed(4, 8), Fixed(3, 12), Fixed(6, 20), Fixed(8, 24, "saturate"), Fixed(4, 30), Fixed(2, 5, "saturate")]
 

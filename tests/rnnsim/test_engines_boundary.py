@@ -24,7 +24,7 @@ from rnnsim.engines.exactness import MAX_NODE_BITS
 from tests.engine_compare import assert_same_values, run_or_error
 from tests.strategies import networks
 
-pytestmark = pytest.mark.lemma("THEORY 2.4")
+pytestmark = pytest.mark.lemma("§2.4 arithmetic")
 
 F = Fraction
 

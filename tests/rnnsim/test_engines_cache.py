@@ -21,7 +21,7 @@ import pytest
 import rnnsim
 from rnnsim import EngineUnavailable
 
-pytestmark = pytest.mark.lemma("THEORY 2.4")
+pytestmark = pytest.mark.lemma("§2.4 arithmetic")
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,7 +28,7 @@ from rnnsim.engines import get_engine
 from tests.engine_compare import assert_same_values
 from tests.strategies import networks
 
-pytestmark = [pytest.mark.slow, pytest.mark.lemma("THEORY 2.4")]
+pytestmark = [pytest.mark.slow, pytest.mark.lemma("§2.4 arithmetic")]
 
 EXAMPLES = int(os.environ.get("CAMPAIGN_EXAMPLES", 10_000))
 COUNTS: Counter = Counter()

@@ -20,7 +20,7 @@ from tests.engine_compare import assert_engine_matches_reference, assert_same_va
 from tests.rnnsim.c_source import CSourceExecutor, needs_gcc
 from tests.strategies import networks_and_documents
 
-pytestmark = pytest.mark.lemma("THEORY 2.4")
+pytestmark = pytest.mark.lemma("§2.4 arithmetic")
 
 
 def _outputs(ex, docs, tau):

@@ -18,7 +18,7 @@ from rnnsim.engines.wide import add_signed_product, mul_shift_trunc_checked, rec
 from rnnsim.program import AFFINE, PROD, RECIP, RELU
 from tests.strategies import networks
 
-pytestmark = pytest.mark.lemma("THEORY 2.4")
+pytestmark = pytest.mark.lemma("§2.4 arithmetic")
 
 I64 = st.integers(-(2**63) + 1, 2**63 - 1)
 

@@ -21,7 +21,7 @@ from rnnsim.io import dumps, loads
 from tests.engine_compare import assert_engine_matches_reference
 from tests.rnnsim.c_source import CSourceExecutor, needs_gcc
 
-pytestmark = pytest.mark.lemma("THEORY 2.4")
+pytestmark = pytest.mark.lemma("§2.4 arithmetic")
 
 ENGINES_AND_C = ["numba", "c-straight", "c-interp"]
 

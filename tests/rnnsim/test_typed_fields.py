@@ -168,3 +168,19 @@ def test_json_form_of_roles_and_claims_is_stable():
     assert c.to_json() == {"size": 1, "hidden_size": 2, "tau": 3, "depth": 4, "bounds": {"tau": 9},
                            "statement": "s"}
     assert Claims.from_json(c.to_json()) == c
+
+
+def test_role_base_class_cannot_be_instantiated_and_every_role_round_trips_through_json():
+    with pytest.raises(TypeError, match=r"use rnnsim\.LMRole\(b\) or rnnsim\.DistinguisherRole\(k, b\)"):
+        rnnsim.Role()
+    for role in (LMRole(2), LMRole(5), DistinguisherRole(1), DistinguisherRole(7, 4)):
+        d = role.to_json()
+        assert list(d)[0] == "kind" and d["alphabet"] == role.alphabet
+        back = rnnsim.Role.from_json(json.loads(json.dumps(d)))
+        assert back == role and type(back) is type(role)
+    for kind in ([], {}, None, 1, "LM"):     # unhashable kinds too: a ValueError, not a TypeError
+        with pytest.raises(ValueError, match=r"a role is \{\"kind\": \"lm\" \| \"distinguisher\""):
+            rnnsim.Role.from_json({"kind": kind, "alphabet": 2})
+    # an extra field of the other kind is refused, not ignored
+    with pytest.raises(ValueError, match=r"role of kind 'lm' has fields \['alphabet', 'kind'\]"):
+        rnnsim.Role.from_json({"kind": "lm", "alphabet": 2, "window": 3})

@@ -65,7 +65,7 @@ def boosted():
     return N, k, pr, net, mu, assume, delta, ch
 
 
-@pytest.mark.lemma("Lemma 12", "Lemma 16")
+@pytest.mark.lemma("Lemma 12", "Lemma 16", "Claim 10")
 def test_boosted_network_format_meets_checks_a_to_d(boosted):
     N, k, pr, net, mu, assume, delta, ch = boosted
     fmt = ch.fixed
@@ -84,6 +84,7 @@ def test_boosted_network_format_meets_checks_a_to_d(boosted):
         assert m["violations"] == []
 
 
+@pytest.mark.lemma("Claim 9")
 def test_boosted_integer_bits_follow_claim_9(boosted):
     """Counters need the bits of their modulus, digits/controls one bit, probabilities and
     accumulators one bit (values ≤ 1); the ranges of the counters, digits and stored tokens

@@ -8,7 +8,7 @@ from workflows import check_runner as runner
 
 
 @pytest.mark.lemma("Lemma 1", "Lemma 2", "Lemma 4", "Lemma 5", "Lemma 6", "Lemma 13", "Lemma 14", "Lemma 15",
-                   "Lemma 16", "Theorem 3", "THEORY 3", "Appendix B")
+                   "Lemma 16", "Theorem 3", "§3 advantage", "Appendix B")
 def test_every_check_passes_on_a_batch_and_main_exits_zero(capsys):
     assert runner.main(["--instances", "15", "--seed", "3"]) == 0
     out = capsys.readouterr().out
@@ -41,3 +41,14 @@ def test_only_selects_checks_and_rejects_an_unknown_one(capsys):
     rows = runner.run_checks(3, 0, only="Lemma 2")
     assert {r["lemma"] for r in rows} == {"Lemma 2"}
     assert runner.main(["--only", "no such lemma"]) == 2
+
+
+def test_the_identity_checks_fail_on_a_false_identity_and_pass_on_a_true_one():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    assert runner._identity_exact(rng, lambda p, q: (1, 2))[0] == -1
+    assert runner._identity_exact(rng, lambda p, q: (3, 3))[0] == 0
+    slack, inst = runner._identity_float(rng, lambda p, q: 0.5)
+    assert slack < 0 and slack == -0.5 / (1 + inst.N * runner.td.next_token_loss(inst.p, inst.q))
+    assert runner._identity_float(rng, lambda p, q: 0.0)[0] == 0

@@ -20,7 +20,7 @@ from tests.catalog import CASES, build
 from tests.strategies import networks
 from workflows.size_classes import check_member, embed_and_compare, reset_test
 
-pytestmark = pytest.mark.lemma("THEORY 4.8")
+pytestmark = pytest.mark.lemma("§4.8 universal graph")
 NAMES = sorted(CASES)
 
 
@@ -34,7 +34,7 @@ def _claimed_class(net):
     return SizeClass(c.size, c.hidden_size, c.tau, c.depth, SizeClass.of(net).ops, net.alphabet)
 
 
-@pytest.mark.lemma("Definition 3", "THEORY 2.5")
+@pytest.mark.lemma("Definition 3", "§2.5 hidden set")
 @pytest.mark.parametrize("name", NAMES)
 def test_every_catalog_network_is_a_member_of_its_claimed_class(name):
     net = build(name)

@@ -9,7 +9,7 @@ import pytest
 from rnnsim import all_documents
 from workflows.training import fit_random_search, normalized_loss
 
-pytestmark = pytest.mark.lemma("THEORY 4.8")
+pytestmark = pytest.mark.lemma("§4.8 universal graph")
 
 
 def test_normalized_loss_of_a_constant_network_is_log_2():

@@ -47,7 +47,7 @@ def random_network(n: int, *, seed: int = 0, mix=(0.45, 0.25, 0.2, 0.1), fan_in:
             b.update(v, Fraction(1, 2) * x + Fraction(1, 2) * rng.choice(nodes))
     b.output(nodes[-1])
     b.hidden(nodes)
-    return b.build(meta={"generator": "benchmarks.netgen.random_network", "seed": seed})
+    return b.build(meta={"generator": "rnnsim.bench.netgen.random_network", "seed": seed})
 
 
 def deep_tau_gated(n: int, tau: int, *, seed: int = 0):
@@ -71,4 +71,4 @@ def deep_tau_gated(n: int, tau: int, *, seed: int = 0):
         b.update(v, g * load + (1 - g) * v)
     b.output(data[-1])
     b.hidden(phases + data)
-    return b.build(meta={"generator": "benchmarks.netgen.deep_tau_gated", "seed": seed})
+    return b.build(meta={"generator": "rnnsim.bench.netgen.deep_tau_gated", "seed": seed})
