@@ -22,8 +22,12 @@ beside the networks. For every round, :func:`round_bits`
    Claim 9 node by node).
 
 :func:`n_sweep` rebuilds the same chain (same distinguishers, offsets and factors) for other
-N and shows the chosen bits do not change — except that the position counter (which knows
-where the last complete block ends) needs ⌈log₂(L + 2)⌉ integer bits. :func:`claim11_table`
+N and shows the fractional bits, the analysis cost and the integer bits of every node do not
+change — except the position counters (each round's ``cnt.p`` and its copies ``R.H1.cnt.p``,
+``R.H2.cnt.p`` in later rounds), which count the input loops up to L + 1 (L the end of the
+last complete block, THEORY §4.3) and so need ⌈log₂(L + 2)⌉ integer bits: they decide
+whether position i still lies in a complete block. Once log₂ N exceeds log₂ of the slot
+length they set the integer bits (N ≥ 64 in round 2 for k = 2). :func:`claim11_table`
 prints the hyper-parameter sequences of Claim 11 / Algorithm 2 with the Theorem 2 bound.
 ``main`` is ``rnnsim bits`` (options ``--k --rounds --N --delta --sweep --engine --eta
 --no-simulate --eps --json --plot``); :func:`round_bits` is what other reports call for
@@ -59,6 +63,11 @@ from .demo import default_problem
 
 DELTA = Fraction(1, 2 ** 12)
 POSITION_COUNTER = "cnt.p"
+
+
+def is_position_counter(node: str) -> bool:
+    """The position counter of a round, or its copy inside a later round (``R.H1.cnt.p``)."""
+    return node == POSITION_COUNTER or node.endswith("." + POSITION_COUNTER)
 
 
 @dataclass
@@ -119,7 +128,7 @@ class RoundBits:
     mu: float                         # Lemma 15 lower bound on the exact conditionals
     delta: float
     analysis_s: float
-    int_free: int = 0                 # claimed integer bits of every node but the position counter
+    int_free: int = 0                 # claimed integer bits of every node but the position counters
     int_measured: int | None = None
     frac_measured: int | None = None
     measured_error: float | None = None
@@ -170,7 +179,7 @@ def round_bits(net, delta=DELTA, *, N: int | None = None, exact=None, p=None, si
     row = RoundBits(rnd if rnd is not None else s.rounds, net.tau, net.size, ch.fixed.int_bits,
                     max(closed.values()), ch.fixed.frac_bits, claims9_11.claim10_frac_bits(net, delta),
                     float(s.out_err), float(s.mu), float(delta), time.perf_counter() - t0,
-                    int_free=max(1, max(b for n, b in claimed.items() if n != POSITION_COUNTER)))
+                    int_free=max(1, max(b for n, b in claimed.items() if not is_position_counter(n))))
     row.closed_violations = [f"{n}: claimed {claimed[n]} > Claim 9 {closed[n]}" for n in claimed
                              if claimed[n] > closed[n]]
     if not simulate:
@@ -217,7 +226,7 @@ def chain_rows(ch: Chain, delta=DELTA, **kw) -> list[RoundBits]:
 
 
 def n_sweep(ch: Chain, Ns, delta=DELTA) -> dict:
-    """{N: [(i, f, i without the position counter) per round]} for the same chain built for
+    """{N: [(i, f, i without the position counters) per round]} for the same chain built for
     each N (analysis only)."""
     out = {}
     for N in Ns:
@@ -250,7 +259,7 @@ def slack_table(rows: list[RoundBits]) -> str:
 def sweep_table(sweep: dict) -> str:
     Ns = sorted(sweep)
     rounds = len(sweep[Ns[0]])
-    lines = ["| round | " + " | ".join(f"N = {N}: i / f (i w/o cnt.p)" for N in Ns) + " |",
+    lines = ["| round | " + " | ".join(f"N = {N}: i / f (i w/o position counters)" for N in Ns) + " |",
              "|---|" + "---|" * len(Ns)]
     for t in range(rounds):
         lines.append(f"| {t + 1} | " + " | ".join("{} / {} ({})".format(*sweep[N][t]) for N in Ns) + " |")

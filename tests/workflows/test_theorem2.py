@@ -2,7 +2,7 @@
 Theorem 2): on the default problem, rounds 1–2 at their chosen formats never overflow on any
 document, stay within δ of the exact Lemma 2 chain and meet Lemma 16's loss bound; measured ≤
 claimed ≤ closed form for the integer and fractional bits, node by node for the integer
-bits; the N sweep leaves the bits unchanged (but for the position counter); explicit engines
+bits; the N sweep leaves the bits unchanged but for the position counters (⌈log₂(L+2)⌉ bits, by definition); explicit engines
 (a refused format is reported, never run saturated); the CLI prints the slack table."""
 
 from __future__ import annotations
@@ -56,16 +56,26 @@ def test_measured_bits_are_the_least_that_work(rows_k2):
         wbits.run_fixed(net, Fixed(i - 1, r.frac_claimed), 6)
 
 
+def _position_bits(k: int, r: int, N: int) -> int:
+    """Integer bits of a position counter by definition: it counts the loops i = 1, 2, … up to
+    L + 1, L the end of the last block [j, j+k−1] ⊆ [1, N] with j ≡ r (mod k), j ≥ r."""
+    L = max((j + k - 1 for j in range(r, N + 1, k) if j + k - 1 <= N), default=r - 1)
+    return (L + 1).bit_length()
+
+
+@pytest.mark.lemma("Theorem 2", "Claim 9", "Claim 10")
 def test_n_sweep_leaves_the_chosen_bits_unchanged():
-    ch = theorem2.build_chain(2, 2, 8)
-    sweep = theorem2.n_sweep(ch, [6, 7, 8])
+    ch = theorem2.build_chain(2, 2, 6)
+    Ns = (6, 7, 1000)
+    sweep = theorem2.n_sweep(ch, Ns)
     for t in range(2):
-        assert len({sweep[N][t][1] for N in sweep}) == 1            # fractional bits
-        assert len({sweep[N][t][2] for N in sweep}) == 1            # integer bits but the position counter
-    assert len({sweep[N][1][0] for N in sweep}) == 1               # round 2: the slot counter dominates
-    # round 1: only the position counter (≤ L + 1, L the end of the last complete block) moves
-    assert [sweep[N][0][0] for N in (6, 7, 8)] == [max(1, (N + 1).bit_length()) for N in (6, 7, 8)] or \
-        all(sweep[N][0][0] == sweep[N][0][2] for N in sweep)
+        assert len({sweep[N][t][1] for N in Ns}) == 1               # fractional bits: no N
+        assert len({sweep[N][t][2] for N in Ns}) == 1               # integer bits of every other node: no N
+        for N in Ns:                                                # the position counters of rounds 1..t+1
+            pos = max(_position_bits(ch.k, r, N) for r in ch.rs[:t + 1])
+            assert sweep[N][t][0] == max(sweep[N][t][2], pos), (t, N, sweep[N][t], pos)
+    assert sweep[6][1][0] == sweep[7][1][0] > _position_bits(2, ch.rs[0], 7)   # round 2: the slot counter dominates
+    assert sweep[1000][1][0] == _position_bits(2, ch.rs[1], 1000) == 10
 
 
 def test_a_format_no_engine_runs_exactly_is_refused_not_saturated(monkeypatch):
