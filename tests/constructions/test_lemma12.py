@@ -52,6 +52,22 @@ def test_ratio_of_sums_with_shared_errors_is_within_the_bound(inst):
     assert abs(nt / dt - n / d) <= ratio_bound(c, 2 * c, eps, d)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.fractions(F(1, 10 ** 4), F(1, 20)), st.fractions(F(1, 2), 1))
+def test_relative_recursion_bounds_the_worst_ratio_error(rho, w):
+    """k = 1, R's output with relative error ≤ ρ only (no absolute part, exact grid): the two
+    terms t_x = u_x·v_x of Lemma 2's ratio t_1/(t_0 + t_1) carry relative errors up to ρ, and
+    the worst perturbation (t_1 up, t_0 down, or the reverse) moves the ratio q by exactly
+    q(1±ρ)/(q(1±ρ) + (1−q)(1∓ρ)) − q (a little above ρ/2 just below q = 1/2); the relative form
+    of Claim 10's recursion must cover it for every q (the grid 0.4, 0.4025, …, 0.6 around the
+    maximum; f(q) = 2ρq(1−q)/(1 ± ρ(2q−1)) is smaller outside)."""
+    got = lemma12._relative_round(1, w, F(1, 20), F(2, 5), rho, F(0), F(0), F(0))
+    assert got is not None
+    worst = max(abs(x * (1 + s * rho) / (x * (1 + s * rho) + (1 - x) * (1 - s * rho)) - x)
+                for x in (F(j, 400) for j in range(160, 241)) for s in (1, -1))
+    assert got[2] >= worst
+
+
 def test_ratio_bound_is_attained():
     a = [F(1, 5), F(1, 10), F(1, 4), F(1, 20)]      # c_n = 2, c_d = 4
     eps = F(1, 1000)
