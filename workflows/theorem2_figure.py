@@ -45,6 +45,8 @@ def figure(rows, sweep: dict, path: str) -> None:
         for (x, y), r in zip(meas, [r for r in rows if r.measured_error]):
             a3.annotate(f"{r.ratio:.0f}×", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)
     a3.axhline(rows[0].delta, color="tab:red", ls="--", lw=1, label="δ")
+    a3.set_xticks(t)
+    a3.set_xlim(t[0] - 0.3, t[-1] + 0.5)              # room for the last ratio label
     a3.set_xlabel("boosting round t")
     a3.set_ylabel("output error at the chosen format")
     a3.set_title("Output error: proved vs measured")

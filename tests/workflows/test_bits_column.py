@@ -62,8 +62,9 @@ def test_growth_rows_get_the_bits_of_their_network():
         _check_format(nets[(r.construction, r.t)], r.extra, 4, DELTA)       # growth builds for N = 2k + 2
 
 
-@pytest.mark.parametrize("cmd", [["selfboost", "--N", "3", "--k", "1", "--max-built", "1", "--rounds", "1"],
-                                 ["growth", "--k", "1", "--rounds", "1", "--no-simple"]])
+@pytest.mark.parametrize("cmd", [
+    pytest.param(["selfboost", "--N", "3", "--k", "1", "--max-built", "1", "--rounds", "1"], marks=pytest.mark.slow),
+    ["growth", "--k", "1", "--rounds", "1", "--no-simple"]])
 def test_cli_bits_option_prints_the_column_and_plots_the_panel(capsys, tmp_path, cmd):
     png = tmp_path / "f.png"
     assert cli_main(cmd + ["--bits", "--no-progress", "--plot", str(png)]) == 0
