@@ -115,7 +115,9 @@ class Expr:
 
     def depth(self) -> int:
         """Largest number of ReLU/Prod/Recip on a root-to-leaf path."""
-        return _depth(self, {})
+        from .expr_passes import depth_of
+
+        return depth_of(self, {})
 
     def nodes(self) -> frozenset[str]:
         """Names of the nodes this expression reads."""
@@ -143,11 +145,15 @@ class Expr:
 
     def substitute(self, mapping: Mapping[str, "Expr"]) -> "Expr":
         """Replace Node(name) leaves by mapping[name] (names not in mapping stay)."""
-        return _map_leaves(self, lambda n: mapping.get(n.name, n), {})
+        from .expr_passes import map_leaves
+
+        return map_leaves(self, lambda n: mapping.get(n.name, n))
 
     def rename(self, fn: Callable[[str], str]) -> "Expr":
         """Rename every node this expression reads."""
-        return _map_leaves(self, lambda n: Node(fn(n.name)), {})
+        from .expr_passes import map_leaves
+
+        return map_leaves(self, lambda n: Node(fn(n.name)))
 
     def evaluate(self, env: Mapping[str, object], arith) -> object:
         """Tree-walking evaluation under an arithmetic (see rnnsim.arith); test oracle."""
@@ -157,6 +163,8 @@ class Expr:
         return memo[id(self)]
 
     def __str__(self) -> str:
+        from .expr_passes import format_expr
+
         return format_expr(self)
 
     def __repr__(self) -> str:
@@ -416,40 +424,6 @@ def _affine_sum(pairs) -> Expr:
     return Affine(terms, c)
 
 
-# ---- helpers ------------------------------------------------------------------------------
-
-def _depth(e: Expr, memo: dict) -> int:
-    # iterative post-order to survive deep trees
-    for sub in e.walk():
-        if id(sub) in memo:
-            continue
-        d = max((memo[id(c)] for c in sub.children()), default=0)
-        if isinstance(sub, (ReLU, Prod, Recip)):
-            d += 1
-        memo[id(sub)] = d
-    return memo[id(e)]
-
-
-def _map_leaves(e: Expr, fn, memo: dict) -> Expr:
-    for sub in e.walk():
-        if isinstance(sub, Node):
-            out = as_expr(fn(sub))
-        elif isinstance(sub, Const):
-            out = sub
-        elif isinstance(sub, Affine):
-            out = _affine_sum([(memo[id(t)], w) for t, w in sub.terms] + [(Const(sub.const), 1)])
-        elif isinstance(sub, ReLU):
-            out = relu(memo[id(sub.arg)])
-        elif isinstance(sub, Prod):
-            out = memo[id(sub.left)] * memo[id(sub.right)]  # folds constants like the operators do
-        elif isinstance(sub, Recip):
-            out = Recip(memo[id(sub.arg)])
-        else:  # pragma: no cover - the set is closed
-            raise TypeError(type(sub))
-        memo[id(sub)] = out
-    return memo[id(e)]
-
-
 def _fmt(v: Number) -> str:
     return str(v)
 
@@ -461,18 +435,3 @@ def _paren(s: str) -> str:
 def _atom(e: Expr, memo) -> str:
     s = memo[id(e)]
     return s if isinstance(e, (Node, Const, Affine)) else f"({s})"
-
-
-STR_LIMIT = 1000  # characters of str(expr); longer texts end in "…"
-
-
-def format_expr(e: Expr, limit: int | None = STR_LIMIT) -> str:
-    """The text of ``e`` (what ``str(e)`` shows), built bottom-up without recursion and cut
-    to ``limit`` characters at every level, so deep expressions and shared DAGs (whose
-    written-out form grows exponentially) print in time linear in their distinct
-    subexpressions. ``limit=None``: the full text."""
-    memo: dict[int, str] = {}
-    for sub in e.walk():
-        t = sub._text(memo)
-        memo[id(sub)] = t if limit is None or len(t) <= limit else t[:limit] + "…"
-    return memo[id(e)]

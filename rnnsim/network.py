@@ -141,16 +141,16 @@ class RNN:
         """Largest depth (ReLU/Prod/Recip on a path) over all transition functions."""
         if self._depth is None:
             memo: dict = {}
-            from .expr import _depth
+            from .expr_passes import depth_of
 
-            self._depth = max((_depth(f, memo) for f in self.transitions.values()), default=0)
+            self._depth = max((depth_of(f, memo) for f in self.transitions.values()), default=0)
         return self._depth
 
     def node_depths(self) -> dict[str, int]:
         memo: dict = {}
-        from .expr import _depth
+        from .expr_passes import depth_of
 
-        return {n: _depth(f, memo) for n, f in self.transitions.items()}
+        return {n: depth_of(f, memo) for n, f in self.transitions.items()}
 
     def kind_counts(self) -> dict[str, int]:
         """How many distinct operations of each kind the lowered program has."""

@@ -38,7 +38,6 @@ from fractions import Fraction
 import numpy as np
 
 from constructions import models
-from proofs_checks.advantage import advantage
 from proofs_checks.boost import best_offset, boosted_conditional
 from proofs_checks.lm import LM, as_distribution
 from proofs_checks.textdist import entropy, next_token_loss
@@ -47,7 +46,7 @@ from rnnsim.cli import _writable
 from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
 
-from .advantages import PatternSets, as_class
+from .classes import DistinguisherClass, as_class
 from .exact_family import MarkovFamily, gain
 
 TOL = 1e-10
@@ -131,16 +130,15 @@ class Algorithm1Report:
         return "\n".join(out)
 
 
-def certificate(p, q: LM, dcl, k: int) -> tuple[float, str, float | None]:
-    """(α of the best member, its name, L_p(boost(q))) with η = α at r* (None when α ≤ 0)."""
-    d, a, P = dcl.best_distinguisher(p, q)
-    name = ("{" + ",".join("".join(map(str, w)) for w in P) + "}") if P is not None else "best"
+def certificate(p, q: LM, dcl: DistinguisherClass, k: int) -> tuple[float, str, float | None]:
+    """(α of the best member, its label, L_p(boost(q))) with η = α at r* (None when α ≤ 0)."""
+    ch = dcl.best(p, q)
+    a = ch.alpha
     if not a > 0:
-        return 0.0, name, None
-    adv = advantage(p, q, d, k=k)
-    r = best_offset(adv)
-    qb = boosted_conditional(q.to_float(), d, k=k, r=r, eta=float(a), N=p.N).table()
-    return float(a), name, next_token_loss(p, qb)
+        return 0.0, ch.label, None
+    r = best_offset(ch.adv)
+    qb = boosted_conditional(q.to_float(), ch.table, k=k, r=r, eta=float(a), N=p.N).table()
+    return float(a), ch.label, next_token_loss(p, qb)
 
 
 @realizes("Algorithm 1", "draw m_0 ∈ {1..T}, T = ⌈10 log b / g(ε)⌉; minimize over C_m, C_m+1 and stop when the loss "
@@ -155,7 +153,7 @@ def run(family, p, *, k: int, eps: float, dclass=None, seed: int | None = 0, m0:
     N, b = p.N, p.b
     if not (isinstance(k, int) and 1 <= k <= N):
         raise ConstructionError(f"window k must be an integer in 1..N = 1..{N}, got {k!r}")
-    dcl = PatternSets(k) if dclass is None else as_class(dclass, k)
+    dcl = as_class(dclass, k, who="algorithm1")
     g = gain(eps, k=k, N=N)
     T = math.ceil(10 * math.log(b) / g)
     if m0 is None:
@@ -178,8 +176,8 @@ def run(family, p, *, k: int, eps: float, dclass=None, seed: int | None = 0, m0:
     rep.m_stop = m
     out = family.minimize(m)
     rep.output_loss = out.loss
-    table = dcl.table(p, out.lm)
-    rep.output_alpha, rep.output_best = float(table.max_abs), table.best
+    advs = dcl.advantages(p, out.lm)
+    rep.output_alpha, rep.output_best = float(advs.max_abs), advs.best_label
     net = out.network()
     got = simulate_all(net, N, "float64", "auto")
     err = float(np.max(np.abs(got - out.lm.to_float().outputs())))

@@ -25,18 +25,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from constructions import boosting, models, records
-from constructions.size_classes import SizeClass, class_sequence, distinguisher_bound
-from proofs_checks.advantage import advantage, distinguisher_from_rnn
+from constructions import boosting, records
+from constructions.size_classes import SizeClass, class_sequence
 from proofs_checks.boost import best_offset, boosted_conditional
 from proofs_checks.lm import LM, as_distribution
 from proofs_checks.textdist import next_token_loss
 from rnnsim import simulate_all
 from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
-from rnnsim.strings import all_strings
 
-from .advantages import PatternSets
+from .classes import as_class
 from .exact_family import gain
 from .size_classes import check_member
 
@@ -128,21 +126,19 @@ def _member(net, cls: SizeClass, N: int, engine: str) -> tuple[bool, str]:
 
 @realizes("Lemma 4", "the chain: boost(q) of q ∈ C_m with α > 0 lies in C_{m+1} and L(boost(q)) ≤ L(q) − g(α), "
           "so L*_{m+1} ≤ L(boost(q))", kind="check")
-def chain(p, lm0, *, k: int, rounds: int, dists=None, classes=None, engine: str = "auto") -> ChainReport:
-    """Run and check ``rounds`` links of the chain (module docstring). ``dists``: distinguisher
-    networks (default: every window-k pattern set, as networks built on demand); ``classes``:
-    the class sequence [C_0, …, C_rounds] (default: C_0 = the class of ``lm0`` and
-    :func:`class_sequence` with the distinguishers' class)."""
+def chain(p, lm0, *, k: int, rounds: int, dclass="patterns", classes=None, engine: str = "auto") -> ChainReport:
+    """Run and check ``rounds`` links of the chain (module docstring). ``dclass``: the
+    distinguisher class 𝒟 (:func:`workflows.classes.as_class`: a class, a name, or a list of
+    distinguisher networks, closed under complement; default every window-k pattern set);
+    ``classes``: the class sequence [C_0, …, C_rounds] (default: C_0 = the class of ``lm0``
+    and :func:`class_sequence` with 𝒟's size class)."""
     p = as_distribution(p)
     N = p.N
     if not (isinstance(rounds, int) and rounds >= 0):
         raise ConstructionError(f"rounds must be a non-negative integer, got {rounds!r}")
-    if dists is None:
-        dbound = distinguisher_bound([models.pattern_distinguisher(k, all_strings(k)), models.pattern_distinguisher(k, [])])
-    else:
-        dbound = distinguisher_bound(dists)
+    C = as_class(dclass, k, who="chain")
     if classes is None:
-        classes = class_sequence(SizeClass.of(lm0), dbound, k, rounds)
+        classes = class_sequence(SizeClass.of(lm0), C.size_class(), k, rounds)
     if len(classes) < rounds + 1:
         raise ConstructionError(f"chain: {rounds} rounds need {rounds + 1} classes, got {len(classes)}")
     rep = ChainReport(k, N, classes=list(classes))
@@ -156,32 +152,20 @@ def chain(p, lm0, *, k: int, rounds: int, dists=None, classes=None, engine: str 
     for m in range(rounds):
         link = Link(m, classes[m], classes[m + 1], q_net.size, q_net.hidden_size, q_net.tau, q_net.depth,
                     member[0], member[1], loss=next_token_loss(p, q))
-        if dists is None:
-            table, _, P = PatternSets(k).best_distinguisher(p, q)
-            d = None
-        else:
-            best = None
-            for d_ in dists:
-                t_ = distinguisher_from_rnn(d_, k, N)
-                a_ = advantage(p, q, t_, k=k).alpha
-                if best is None or a_ > best[0]:
-                    best = (a_, d_, t_)
-            _, d, table = best
-            P = None
-        a = advantage(p, q, table, k=k)
+        ch = C.best(p, q)
+        a = ch.adv
         link.alpha = float(a.alpha)
-        link.dist = ("{" + ",".join("".join(map(str, w)) for w in P) + "}") if P is not None else d.name
+        link.dist = ch.label
         rep.links.append(link)
         if not a.alpha > 0:
             break
-        d_net = d if d is not None else models.pattern_distinguisher(k, P)
         r = best_offset(a)
         eta = float(a.alpha)
         link.r = r
-        nxt = boosting.iterate(q_net, [d_net], k=k, rs=[r], etas=[eta], N=N)[-1]
+        nxt = boosting.iterate(q_net, [C.network(ch.index)], k=k, rs=[r], etas=[eta], N=N)[-1]
         link.factor = records.record_of(nxt).factor
         out = simulate_all(nxt, N, "float64", engine)
-        want = boosted_conditional(q, table, k=k, r=r, eta=eta, N=N).table().to_float().outputs()
+        want = boosted_conditional(q, ch.table, k=k, r=r, eta=eta, N=N).table().to_float().outputs()
         link.lemma2_error = float(np.max(np.abs(out - want)))
         q_next = LM.from_outputs(out, 2, tol=1e-9)
         link.boosted_loss = next_token_loss(p, q_next)

@@ -22,7 +22,12 @@ boosts with.
 
 ``DistinguisherClass.named(name, k)``: "patterns" (all window-k pattern sets, the default
 of ``rnnsim selfboost``), "motifs", "parity", "repeat", "brackets", "mixed" (one of each
-family, τ_D ∈ {1, 2, 3}) or a "+"-joined union ("motifs+parity").
+family, τ_D ∈ {1, 2, 3}) or a "+"-joined union ("motifs+parity"); :func:`as_class` turns a
+name, a list of members or a class into a class. This module is the one home of
+distinguisher classes: selfboost, growth, Algorithm 1, Lemma 4 on the exact family, the
+chain and the measurement of trained models all take a class from here, and read its
+results as :class:`ClassAdvantages` (α of every member, the best one, a markdown table) and
+:class:`Choice` (the member with the largest α, its table on Σ^N and its Advantage).
 """
 
 from __future__ import annotations
@@ -36,12 +41,14 @@ import numpy as np
 import rnnsim
 from constructions import families
 from constructions.families import Spec
+from constructions.size_classes import SizeClass, distinguisher_bound
 from proofs_checks.advantage import Advantage, DistTable, advantage, distinguisher_from_rnn, window_weights
 from proofs_checks.lm import LM, as_distribution
 from rnnsim import RNN, ConstructionError
 from rnnsim.roles import require_distinguisher
+from rnnsim.strings import all_strings
 
-__all__ = ["Member", "DistinguisherClass", "ClassAdvantages", "Choice", "recover_lm"]
+__all__ = ["Member", "DistinguisherClass", "ClassAdvantages", "Choice", "recover_lm", "as_class"]
 
 
 @dataclass
@@ -85,9 +92,25 @@ class ClassAdvantages:
     def max_abs(self):
         return max(abs(a) for a in self.alpha)
 
+    @property
+    def best_label(self) -> str:
+        return self.labels[self.best]
+
     def top(self, n: int = 5) -> list[tuple[str, Any]]:
         order = sorted(range(len(self.alpha)), key=lambda i: (-self.alpha[i], i))[:n]
         return [(self.labels[i], self.alpha[i]) for i in order]
+
+    def markdown(self, n: int = 16) -> str:
+        """The ``n`` members with the largest α as a markdown table (all of them when the class
+        has at most ``n``; the others are counted in a last row)."""
+        lines = ["| distinguisher | α (model − data) |", "|---|---|"]
+        lines += [f"| {lb} | {float(a):+.6g} |" for lb, a in self.top(n)]
+        if len(self.alpha) > n:
+            lines.append(f"| … {len(self.alpha) - n} more members | ≤ {float(self.top(n)[-1][1]):+.6g} |")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.markdown()
 
 
 @dataclass
@@ -208,6 +231,20 @@ class DistinguisherClass:
         nets = [self._counts(m) for m in self.members]
         return {q: max(n[q] for n in nets) for q in ("size", "hidden", "tau")}
 
+    def size_class(self) -> SizeClass:
+        """The least size class C_D holding every member network (the distinguishers' class of
+        :func:`constructions.size_classes.class_sequence`). The pattern-set members of one τ are
+        represented by the full set Σ^k: every pattern-set network has the same size, hidden size
+        and τ, and the full set has the most operations and the greatest depth."""
+        nets, taus = [], set()
+        for i, m in enumerate(self.members):
+            if m.pattern_set is None:
+                nets.append(self.network(i))
+            elif m.spec.tau not in taus:
+                taus.add(m.spec.tau)
+                nets.append(families.patterns(self.k, [all_strings(self.k)], tau=m.spec.tau)[0].build())
+        return distinguisher_bound(nets)
+
     def _counts(self, m: Member) -> dict:
         # every pattern-set network of window k and period τ has the same size (k + 1 + [τ > 1])
         # and hidden size: one single-word network stands for all 2^(2^k) of them
@@ -280,23 +317,6 @@ class DistinguisherClass:
             memo[key] = self._set_sum(tau, P[:-1], memo, alpha_of, N, engine, zero) + memo[(tau, w)]
         return memo[key]
 
-    # ---- the interface of workflows.advantages (Algorithm 1, trained models) ------------------------
-
-    def table(self, p, q):
-        """An :class:`workflows.advantages.AdvantageTable`: one row per member, the best member."""
-        from .advantages import AdvantageRow, AdvantageTable
-
-        advs = self.advantages(p, q)
-        i = advs.best
-        return AdvantageTable([AdvantageRow(lb, a) for lb, a in zip(advs.labels, advs.alpha)], advs.labels[i],
-                              advs.alpha[i], self.k)
-
-    def best_distinguisher(self, p, q):
-        """(d as a table, α ≥ 0, its pattern set as bit tuples or None), as ``PatternSets`` gives."""
-        ch = self.best(p, q)
-        P = self.members[ch.index].pattern_set
-        return ch.table, ch.alpha, None if P is None else [tuple(int(c) for c in w) for w in P]
-
     def best(self, p, q, *, N: int | None = None, engine: str = "auto") -> Choice:
         """The member with the largest advantage, with its table and full Advantage."""
         p = as_distribution(p)
@@ -307,3 +327,21 @@ class DistinguisherClass:
         table = self.member_table(i, N, engine=engine)
         adv = advantage(p, q, table, k=self.k)
         return Choice(i, self.labels[i], self.network(i), table, adv, advs)
+
+
+def as_class(dclass, k: int, *, who: str = "distinguisher class") -> DistinguisherClass:
+    """The distinguisher class meant by ``dclass``: a :class:`DistinguisherClass` (its window
+    must be k), a name for :meth:`DistinguisherClass.named` (None: "patterns"), or a list of
+    members (constructions.families specs or distinguisher RNNs), closed under complement."""
+    if dclass is None:
+        dclass = "patterns"
+    if isinstance(dclass, str):
+        return DistinguisherClass.named(dclass, k)
+    if isinstance(dclass, (list, tuple)):
+        return DistinguisherClass(k, dclass)
+    if not isinstance(dclass, DistinguisherClass):
+        raise ConstructionError(f"{who}: not a distinguisher class: {type(dclass).__name__} (give a "
+                                "DistinguisherClass, a class name such as 'patterns', or a list of distinguishers)")
+    if dclass.k != k:
+        raise ConstructionError(f"{who}: the class {dclass.name!r} has window {dclass.k}, but k = {k}")
+    return dclass

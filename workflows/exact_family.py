@@ -36,7 +36,7 @@ from proofs_checks.textdist import entropy, next_token_loss
 from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
 
-from .advantages import PatternSets, as_class
+from .classes import as_class
 
 TOL = 1e-10
 
@@ -229,25 +229,23 @@ def lemma4_exact(p, k: int, eps: float, *, dclass=None, m_max: int | None = None
     fam = MarkovFamily(p, k)
     pd = fam.p
     N = pd.N
-    dcl = PatternSets(k) if dclass is None else as_class(dclass, k)
+    dcl = as_class(dclass, k, who="lemma4_exact")
     g_eps = gain(eps, k=k, N=N)
     last = fam.saturation if m_max is None else m_max
     rep = Lemma4Report(k, N, float(eps), g_eps, entropy_rate=entropy(pd) / N)
     mins = [fam.minimize(m) for m in range(last + 2)]
     for m in range(last + 1):
         cur, nxt = mins[m], mins[m + 1]
-        d, a, P = dcl.best_distinguisher(pd, cur.lm)
-        a = float(a)
-        row = ClassRow(m, cur.order, cur.loss, a, "" if P is None else "{" + ",".join("".join(map(str, w)) for w in P) + "}")
+        ch = dcl.best(pd, cur.lm)
+        a = float(ch.alpha)
+        row = ClassRow(m, cur.order, cur.loss, a, ch.label)
         row.drop = cur.loss - nxt.loss
         row.bad = row.drop > g_eps
         if nxt.loss > cur.loss + TOL:
             rep.failures.append(f"m = {m}: L*_m+1 = {nxt.loss} > L*_m = {cur.loss} (the classes are not nested)")
         if a > 0:
-            from proofs_checks.advantage import advantage
-            adv = advantage(pd, cur.lm, d, k=k)
-            r = best_offset(adv)
-            qb = boosted_conditional(cur.lm.to_float(), d, k=k, r=r, eta=a, N=N).table()
+            r = best_offset(ch.adv)
+            qb = boosted_conditional(cur.lm.to_float(), ch.table, k=k, r=r, eta=a, N=N).table()
             row.r_star = r
             row.boosted_loss = next_token_loss(pd, qb)
             row.boosted_order = least_order(qb)

@@ -48,7 +48,6 @@ import numpy as np
 
 import rnnsim
 from constructions import bitsize, boosting, claims9_11, models, records
-from proofs_checks.advantage import advantage
 from proofs_checks.boost import best_offset, boosted_conditional
 from proofs_checks.bounds import lemma16
 from proofs_checks.lm import LM
@@ -58,7 +57,7 @@ from rnnsim.engines import get_engine
 from rnnsim.registry import realizes
 
 from . import bits as wbits
-from .advantages import PatternSets
+from .classes import DistinguisherClass
 from .demo import default_problem
 
 DELTA = Fraction(1, 2 ** 12)
@@ -92,13 +91,14 @@ def build_chain(k: int = 2, rounds: int = 3, N: int = 6, *, eta: float | None = 
     pr = default_problem(N, k, motif=motif)
     q, cur = pr.q, pr.lm_net
     ch = Chain(k, N, pr.p, pr.lm_net, [], [], [], [], [], [q])
-    ps = PatternSets(k)
+    C = DistinguisherClass.named("patterns", k)
     for t in range(rounds):
-        d, alpha, P = ps.best_distinguisher(pr.p, q)
+        choice = C.best(pr.p, q)
+        alpha = choice.alpha
         if not alpha > 0:
             break
-        r = best_offset(advantage(pr.p, q, d, k=k))
-        d_net = models.pattern_distinguisher(k, P)
+        r = best_offset(choice.adv)
+        d, d_net = choice.table, choice.net
         cur = boosting.boost(cur, d_net, k=k, r=r, eta=float(alpha) if eta is None else eta, N=N,
                              name=f"boost{t + 1}")
         w = records.record_of(cur).factor

@@ -9,7 +9,7 @@ default) and refuses it with :class:`ReadoutError` (naming the document, the pos
 value) when an output leaves [0, 1] or the two next-token probabilities after some prefix do
 not sum to 1 — a network that is not an LM cannot have a loss. :func:`measure` then computes
 exactly its LM table, its next-token loss L_p(q), KL(p‖q), the entropy floor H(p)/N, and the
-advantage of every member of a distinguisher class (:mod:`workflows.advantages`).
+advantage of every member of a distinguisher class (:mod:`workflows.classes`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from rnnsim.registry import realizes
 from rnnsim.roles import require_lm
 from rnnsim.strings import by_prefix, nth_string
 
-from .advantages import AdvantageTable, as_class
+from .classes import ClassAdvantages, as_class
 
 
 class ReadoutError(NotALanguageModel):
@@ -78,7 +78,7 @@ class Measurement:
     loss: float
     kl: float
     entropy_rate: float
-    advantages: AdvantageTable
+    advantages: ClassAdvantages
     lm: LM
 
     @property
@@ -91,17 +91,18 @@ class Measurement:
                  f"depth {self.depth}) |",
                  f"| next-token loss L_p(q) | {self.loss:.6f} |", f"| KL(p‖q) | {self.kl:.6f} |",
                  f"| entropy rate H(p)/N (floor of every loss) | {self.entropy_rate:.6f} |",
-                 f"| largest advantage over the class (best: {self.advantages.best}) | {self.max_abs_alpha:.6f} |"]
+                 f"| largest advantage over the class (best: {self.advantages.best_label}) | {self.max_abs_alpha:.6f} |"]
         return "\n".join(lines) + "\n\n" + str(self.advantages)
 
 
 @realizes("Theorem 1", "a trained model's loss, KL and the advantage of every member of a distinguisher class, "
           "computed exactly from its network", kind="check")
-def measure(net, p, dclass, *, k: int, arithmetic="exact", engine: str = "reference") -> Measurement:
-    """Exact loss, KL, entropy floor and advantage table of the LM network ``net`` on p."""
+def measure(net, p, dclass="patterns", *, k: int, arithmetic="exact", engine: str = "reference") -> Measurement:
+    """Exact loss, KL, entropy floor and advantage table of the LM network ``net`` on p, for
+    the distinguisher class ``dclass`` (a class, a class name or a list: :func:`as_class`)."""
     p = as_distribution(p)
     q = check_lm_outputs(net, p.N, arithmetic=arithmetic, engine=engine)
-    table = as_class(dclass, k).table(p, q)
+    table = as_class(dclass, k, who="measure").advantages(p, q)
     return Measurement(net.name, net.size, net.hidden_size, net.tau, net.depth, next_token_loss(p, q), kl(p, q),
                        entropy(p) / p.N, table, q)
 

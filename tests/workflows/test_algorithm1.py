@@ -21,7 +21,7 @@ from proofs_checks.textdist import entropy, next_token_loss
 from rnnsim import all_documents, simulate_all
 from rnnsim.strings import all_strings
 from workflows import algorithm1
-from workflows.advantages import PatternSets
+from workflows.classes import DistinguisherClass
 from workflows.chain import chain
 from workflows.exact_family import MarkovFamily, gain, lemma4_exact, least_order, markov_minimizer
 
@@ -100,7 +100,7 @@ def test_lemma4_on_the_exact_family_for_random_sources_and_eps(seed, k, eps, N):
         if m in B:
             continue
         q = fam.minimize(m).lm
-        mx = _all_pattern_sets_max(p, q, k) if k <= 2 else PatternSets(k).best_distinguisher(p, q)[1]
+        mx = _all_pattern_sets_max(p, q, k) if k <= 2 else DistinguisherClass.named("patterns", k).best(p, q).alpha
         assert mx <= eps + 1e-12, (m, float(mx))
     for r in rep.rows:                       # the certificate L*_m+1 ≤ L(boost(q*_m)) ≤ L*_m − g(α)
         if r.boosted_loss is not None:
@@ -112,7 +112,8 @@ def test_pattern_set_maximum_by_additivity_equals_brute_force():
     p = _random_p(3, 4)
     q = LM.uniform(2, 4)
     for k in (1, 2):
-        d, a, P = PatternSets(k).best_distinguisher(p, q)
+        ch = DistinguisherClass.named("patterns", k).best(p, q)
+        d, a = ch.table, ch.alpha
         assert a == _all_pattern_sets_max(p, q, k)
         assert advantage(p, q, d, k=k).alpha == a
 
@@ -215,7 +216,7 @@ def test_chain_fails_on_an_undersized_class_naming_the_bound():
     # boost's hidden set is |H_R| + |H_D| + 2k + 10 + 5V = 1 + 1 + 4 + 15 = 21 here (the class
     # bound allows 26); a class with one hidden node fewer than that cannot hold it
     small = SizeClass(cs[1].size, 1 + 1 + 2 * 2 + 15 - 1, cs[1].time, cs[1].depth, cs[1].ops)
-    rep = chain(p, lm0, k=2, rounds=1, dists=D, classes=[cs[0], small])
+    rep = chain(p, lm0, k=2, rounds=1, dclass=D, classes=[cs[0], small])
     assert not rep.ok
     assert any("hidden size" in f and f"> {small.hidden}" in f for f in rep.failures)
 

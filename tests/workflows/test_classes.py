@@ -12,7 +12,9 @@ import pytest
 from constructions import families, models
 from proofs_checks.advantage import advantage
 from proofs_checks.lm import LM
+from constructions.models.common import bits_str
 from rnnsim import Builder, ConstructionError, DistinguisherRole, RoleError
+from rnnsim.strings import all_strings
 from workflows.classes import DistinguisherClass, recover_lm
 from workflows.demo import best_patterns
 
@@ -105,19 +107,34 @@ def test_all_pattern_sets_of_window_4(pq):
     assert C.largest() == {"size": 5, "hidden": 3, "tau": 1}
 
 
+def _positive_part(p, q, k):
+    """P⁺ = {w : α({w}) > 0} and Σ_{w∈P⁺} α({w}), from the single-word definitions: by
+    additivity the largest advantage over all pattern sets (computed here, not by the class)."""
+    vals = [(bits_str(w), advantage(p, q, models.pattern_d(k, [w]), k=k).alpha) for w in all_strings(k)]
+    P = [w for w, a in vals if a > 0]
+    return P, sum((a for _, a in vals if a > 0), Fraction(0)), "{" + ",".join(P) + "}"
+
+
 def test_the_algorithm_1_interface(pq):
-    """A DistinguisherClass can stand where Algorithm 1 takes a class (workflows.advantages):
-    same largest advantage as PatternSets, and a member Algorithm 1 can boost with."""
-    from workflows.advantages import PatternSets, as_class
+    """A DistinguisherClass (or a name or list, through as_class) is what Algorithm 1 takes:
+    its largest advantage is the additive maximum over pattern sets, and its best member is
+    one Algorithm 1 can boost with."""
+    from workflows.classes import as_class
 
     p, q = pq
     C = DistinguisherClass.named("patterns", 3)
     assert as_class(C, 3) is C
-    mine, theirs = C.table(p, q), PatternSets(3).table(p, q)
-    assert mine.max_abs == theirs.max_abs and mine.best == "P" + theirs.best
-    d, a, P = C.best_distinguisher(p, q)
-    d2, a2, P2 = PatternSets(3).best_distinguisher(p, q)
+    P2, a2, name = _positive_part(p, q, 3)
+    mine = C.advantages(p, q)
+    assert mine.max_abs == a2 and mine.best_label == "P" + name
+    ch = C.best(p, q)
+    d, a, P = ch.table, ch.alpha, C.members[ch.index].pattern_set
     assert a == a2 and sorted(P) == sorted(P2) and advantage(p, q, d, k=3).alpha == a
+    assert as_class("patterns", 3).labels == C.labels and as_class(None, 3).labels == C.labels
+    with pytest.raises(ConstructionError, match="algorithm1: the class 'patterns' has window 3, but k = 2"):
+        as_class(C, 2, who="algorithm1")
+    with pytest.raises(ConstructionError, match="not a distinguisher class: dict"):
+        as_class({}, 3)
 
 
 def test_bad_classes():

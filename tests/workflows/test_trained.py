@@ -18,7 +18,7 @@ from proofs_checks.lm import LM
 from rnnsim import all_documents, simulate_all
 from rnnsim.strings import all_strings
 from workflows import algorithm1
-from workflows.advantages import PatternSets
+from workflows.classes import DistinguisherClass
 from workflows.size_classes import embed_and_compare
 from workflows.trained import ReadoutError, check_lm_outputs, measure
 
@@ -89,9 +89,9 @@ def test_a_linear_readout_that_leaves_the_unit_interval_is_refused_naming_the_pr
 def test_measure_gives_exact_loss_kl_and_the_advantage_of_every_pattern_set():
     p = algorithm1.default_source(5)
     net = relu_rnn_lm([[1]], [[F(1, 2)]], [0], [[1], [-1]], [F(1, 2), 1], h0=[0])
-    m = measure(net, p, PatternSets(2), k=2)
+    m = measure(net, p, DistinguisherClass.named("patterns", 2), k=2)
     assert m.loss == pytest.approx(m.kl / 5 + m.entropy_rate, abs=1e-12)      # Lemma 6
-    assert all(isinstance(r.alpha, Fraction) for r in m.advantages.rows)
+    assert all(isinstance(a, Fraction) for a in m.advantages.alpha)
     brute = max(advantage(p, m.lm, lambda j, x, P=P: int(tuple(x[j - 1:j + 1]) in P), k=2).alpha
                 for P in [{w for i, w in enumerate(all_strings(2)) if mask >> i & 1} for mask in range(16)])
     assert m.advantages.max_abs == brute
@@ -111,7 +111,7 @@ def test_trained_tiny_models_are_imported_measured_exactly_and_never_beat_the_cl
     p = algorithm1.default_source(N)
     res0 = train(p, 0, steps=200, restarts=1)
     net0 = res0.network()
-    m0 = measure(net0, p, PatternSets(2), k=2)
+    m0 = measure(net0, p, DistinguisherClass.named("patterns", 2), k=2)
     # the class with no hidden node: a constant next-token law; its optimum is the binary
     # entropy of the mean frequency of ones (the readout can reach every value in (0, 1))
     f = sum(float(pv) * float(np.mean(x)) for pv, x in zip(p.probs, all_documents(2, N)))
@@ -119,10 +119,10 @@ def test_trained_tiny_models_are_imported_measured_exactly_and_never_beat_the_cl
     assert m0.loss >= opt0 - 1e-12
     assert m0.loss == pytest.approx(res0.loss_float, abs=1e-9)      # the import is faithful
     res1 = train(p, 1, steps=200, restarts=1)
-    m1 = measure(res1.network(), p, PatternSets(2), k=2)
+    m1 = measure(res1.network(), p, DistinguisherClass.named("patterns", 2), k=2)
     assert m1.loss >= m1.entropy_rate - 1e-12                      # the optimum over every LM
     assert m1.loss == pytest.approx(res1.loss_float, abs=1e-9)
-    assert all(isinstance(r.alpha, Fraction) for r in m1.advantages.rows)
+    assert all(isinstance(a, Fraction) for a in m1.advantages.alpha)
     assert SizeClass.of(res1.network()).contains(res1.network())
 
 

@@ -1,0 +1,63 @@
+"""Whole-tree passes over the expression IR (THEORY §2.2): depth, leaf substitution, text.
+
+Each pass visits every distinct subexpression once, bottom-up and without recursion
+(:meth:`Expr.walk`), so deep expressions and shared DAGs — whose written-out form grows
+exponentially — cost time linear in their distinct subexpressions. The node classes live in
+:mod:`rnnsim.expr`; their methods (``depth``, ``substitute``, ``rename``, ``str``) call these.
+"""
+
+from __future__ import annotations
+
+from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU, _affine_sum, as_expr, relu
+
+
+def depth_of(e: Expr, memo: dict) -> int:
+    """Depth of ``e`` (ReLU/Prod/Recip on a path); ``memo`` (id → depth) may be shared across
+    the transitions of a network so a shared subexpression is counted once."""
+    # iterative post-order to survive deep trees
+    for sub in e.walk():
+        if id(sub) in memo:
+            continue
+        d = max((memo[id(c)] for c in sub.children()), default=0)
+        if isinstance(sub, (ReLU, Prod, Recip)):
+            d += 1
+        memo[id(sub)] = d
+    return memo[id(e)]
+
+
+def map_leaves(e: Expr, fn) -> Expr:
+    """``e`` with every Node leaf replaced by ``fn(leaf)``, rebuilt bottom-up with the
+    operators (constants fold as they do when building); shared subexpressions stay shared."""
+    memo: dict = {}
+    for sub in e.walk():
+        if isinstance(sub, Node):
+            out = as_expr(fn(sub))
+        elif isinstance(sub, Const):
+            out = sub
+        elif isinstance(sub, Affine):
+            out = _affine_sum([(memo[id(t)], w) for t, w in sub.terms] + [(Const(sub.const), 1)])
+        elif isinstance(sub, ReLU):
+            out = relu(memo[id(sub.arg)])
+        elif isinstance(sub, Prod):
+            out = memo[id(sub.left)] * memo[id(sub.right)]  # folds constants like the operators do
+        elif isinstance(sub, Recip):
+            out = Recip(memo[id(sub.arg)])
+        else:  # pragma: no cover - the set is closed
+            raise TypeError(type(sub))
+        memo[id(sub)] = out
+    return memo[id(e)]
+
+
+STR_LIMIT = 1000  # characters of str(expr); longer texts end in "…"
+
+
+def format_expr(e: Expr, limit: int | None = STR_LIMIT) -> str:
+    """The text of ``e`` (what ``str(e)`` shows), built bottom-up without recursion and cut
+    to ``limit`` characters at every level, so deep expressions and shared DAGs (whose
+    written-out form grows exponentially) print in time linear in their distinct
+    subexpressions. ``limit=None``: the full text."""
+    memo: dict[int, str] = {}
+    for sub in e.walk():
+        t = sub._text(memo)
+        memo[id(sub)] = t if limit is None or len(t) <= limit else t[:limit] + "…"
+    return memo[id(e)]
