@@ -111,7 +111,9 @@ def _check_sound(net, N, fracs, docs=3):
              for d in rnnsim.all_documents(2, N)[:: max(1, 2 ** N // docs)]]
     for f in fracs:
         s = summarize(net, Fixed(62, f))
-        assert s.out_err != INF
+        # a coarse grid may leave the ratio's denominator unbounded below (m ≤ c_d·ε): the
+        # output bound is then ∞ (sound, vacuous) — never at the finest grid of the test
+        assert s.out_err != INF or f < max(fracs), (f, s.out_err)
         for d, tr in exact:
             fx = rnnsim.simulate(net, d, Fixed(30, f), "reference", record="all")
             for n in net.nodes:
