@@ -8,29 +8,17 @@ enough that the accumulated truncation errors stay below δ at the output; then 
 the next-token loss of the quantized LM exceeds the exact one by at most −log(1 − δ/μ)
 when every exact conditional is ≥ μ > 2δ.
 
-How i and f are obtained without simulating: the core's range analysis
-(:mod:`rnnsim.analysis`) bounds every node's values and Fixed-point error at every time.
-
-Integer bits of u: the least i with max|ṽ| < 2^i, max|ṽ| ≤ max(|lo_u|, |hi_u|) + err_u.
-:func:`choose_format` picks the least f with err_output ≤ δ (and i = max(1, max_u i_u), so
-the format is self-consistent: no node overflows).
-
-What this gives for ``boosting.boost`` (Claims 9 and 10, project form; checked by the tests
-and printed by ``rnnsim demo``). Integer bits: counters need the bits of their modulus
-(cnt.p ≤ its bound), digits, stored tokens and controls 1, every probability-like node
-(R's copies, u = Π q, v = e^{−ηd}) at most 1, and the accumulators Σ_n u·v·1 ≤ 1 (declared
-by :func:`boosted_assumptions`: the paper's 2^k is not needed since Σ_s q(s|x_<j) = 1).
-Fractional bits: with e_q the error of R's output copy and u = 2^−f, the product of the k
-digit probabilities has error ≤ k·(e_q + u) (Lemma 13 plus one truncation per product), each
-accumulator adds at most 2^k such terms, e_acc ≤ 2^k·(k(e_q + u) + 2u); the output
-num/den with den ≥ m = e^−η·μ^{k−1} and num ≤ den has error ≤ 2·e_acc/(m − e_acc) + 2u
-(Lemma 14's ratio perturbation plus the Recip and Prod truncations), i.e. O(2^k·k·u/m):
-f = log2(1/δ) + k + log2 k + log2(1/m) + O(1) bits suffice. The analysis follows the same
-steps with interval arithmetic and the actual values; for the last one it uses
-|num|·err(1/den) + err(num)/den ≤ e/(m(m − e)) + e/m, a factor ≈ 1/m larger than Lemma 14
-because intervals do not know num ≤ den — a bound that is proved, not the tightest one.
-
-The checks (a)–(d) of THEORY §5, which simulate, are the workflow :mod:`workflows.bits`.
+How i and f are obtained without simulating. For a network built by ``boosting.boost`` /
+``iterate`` (any round, also loaded from a file): the round-by-round analysis of
+:mod:`constructions.lemma12` — Claim 9's ranges from the construction's closed forms and
+the core range analysis, Claim 10's error recursion with the shared-error ratio lemma, μ by
+Lemma 15 — at a cost independent of N and τ. For any other network: the core's range
+analysis (:mod:`rnnsim.analysis`), which bounds every node's values and Fixed-point error at
+every time (or up to a horizon). Integer bits of u: the least i with max|ṽ| < 2^i,
+max|ṽ| ≤ max(|lo_u|, |hi_u|) + err_u. :func:`choose_format` picks the least f with
+err_output ≤ δ and i = max(1, max_u i_u), so the format is self-consistent: no node
+overflows. The paper's coarser closed forms are :mod:`constructions.claims9_11`; the
+checks (a)–(d) of THEORY §5, which simulate, are the workflow :mod:`workflows.bits`.
 """
 
 from __future__ import annotations
@@ -40,27 +28,34 @@ from fractions import Fraction
 from typing import Mapping
 
 from rnnsim import ConstructionError, Fixed
-from rnnsim.analysis import INF, Analysis, Unbounded, analyze, int_bits_for
+from rnnsim.analysis import INF, Unbounded, analyze, int_bits_for
 from rnnsim.registry import realizes
 
-from . import records
+from . import lemma12, records
 
 STATEMENT = ("integer bits from value ranges, fractional bits from the error propagation bound; the Fixed run "
              "does not overflow, its outputs are within δ, and its loss within −log(1−δ/μ) (Lemma 16)")
 
 
+def _is_boost(net) -> bool:
+    return isinstance(records.record_or_none(net), records.Boost)
+
+
 def lm_min_prob(lm, **kw):
-    """A lower bound μ on every next-token probability an LM RNN outputs: the lower end of
-    its output node's range over times t ≥ 1 (:func:`analyze`, exact)."""
+    """A lower bound μ on every next-token probability an LM RNN outputs (at its output
+    times): for a boosted network Lemma 15 round by round (μ' = e^{−η}·μ, exact), for any
+    other network the lower end of its output node's range over times t ≥ 1 (``analyze``)."""
+    if _is_boost(lm) and not kw:
+        return lemma12.summarize(lm).mu
     return analyze(lm, **kw).images[lm.output].lo
 
 
 @realizes("Claim 9", "integer bits of the boosted network: counters by modulus, probabilities and accumulators ≤ 1",
           bound="accumulators Σ u·v·1 ≤ 1")
 @realizes("Lemma 12", STATEMENT)
-def boosted_assumptions(net, mu) -> dict:
+def boosted_assumptions(net, mu=None) -> dict:
     """The relational facts of Claim 9 for a network built by ``boosting.boost``, as
-    ``analyze`` keyword arguments ({"declared": …, "recip_floor": …}):
+    ``analyze`` keyword arguments ({"declared": …, "recip_floor": …}) for the core analysis:
 
     * the accumulators Σ_n u_n·v_n·1(n) (``boost.num``, ``boost.den``) lie in [0, 1]: every
       partial sum is at most Σ_{s∈Σ^k} q(s | x_<j)·1 = 1 since v = e^{−η d} ≤ 1 (η ≥ 0) —
@@ -69,11 +64,14 @@ def boosted_assumptions(net, mu) -> dict:
     * the reciprocal's argument den − fin_in + 1 is ≥ m = min(1, w·μ^{k−1}): when fin_in = 1
       it is den = Σ_{s ⊒ x_j..x_{i−1}} u·v ≥ w·q(x_j..x_{i−1} | x_<j) ≥ w·μ^ℓ, ℓ ≤ k−1
       (w = e^{−η}, μ ≤ every next-token probability of R); otherwise it is den + 1 ≥ 1.
-    """
+
+    ``mu`` defaults to the μ of the LM ``net`` was boosted from (Lemma 15 over its rounds)."""
     rec = records.record_of(net)
     if not isinstance(rec, records.Boost):
         raise ConstructionError(f"boosted_assumptions: network {net.name!r} was built by {rec.kind!r}, not by "
                                 "boosting.boost / boost_simple")
+    if mu is None:
+        mu = lemma12.summarize(net).R.mu
     w, k, mu = Fraction(rec.factor), rec.k, Fraction(mu)
     if not (0 < w <= 1 and 0 < mu <= 1):
         raise ConstructionError(f"boosted_assumptions needs 0 < e^-η ≤ 1 and 0 < μ ≤ 1 (got {w}, {mu}); "
@@ -84,9 +82,12 @@ def boosted_assumptions(net, mu) -> dict:
 
 @dataclass
 class FormatChoice:
+    """The chosen format, δ, and the analysis that proves it (``analysis.values``,
+    ``analysis.node_bits()``, ``analysis.output_error``)."""
+
     fixed: Fixed
     delta: object
-    analysis: Analysis
+    analysis: object
 
     @property
     def bits(self) -> int:
@@ -97,7 +98,13 @@ class FormatChoice:
 @realizes("Lemma 12", STATEMENT, bound="int bits from value ranges; err_out ≤ δ; L(q̃) − L(q') ≤ −log(1 − δ/μ)")
 def choose_format(rnn, delta, *, horizon: int | None = None, declared: Mapping | None = None,
                   max_frac: int = 80, **kw) -> FormatChoice:
-    """The least f (and the integer bits of that analysis) with proven output error ≤ δ."""
+    """The least f (and the integer bits of that analysis) with proven output error ≤ δ.
+    A boosted network without further options gets the round-by-round analysis
+    (:func:`constructions.lemma12.choose_format`); otherwise the core analysis with
+    ``horizon``, ``declared`` and the other :func:`rnnsim.analysis.analyze` options."""
+    if _is_boost(rnn) and horizon is None and declared is None and not kw:
+        ch = lemma12.choose_format(rnn, delta, max_frac=min(max_frac, 62))
+        return FormatChoice(ch.fixed, ch.delta, ch.summary)
     delta = Fraction(delta)
 
     def at(f):

@@ -48,6 +48,7 @@ _DELEGATED = {
     "selfboost": ("workflows.selfboost_cli", "Theorem 1: boost an LM RNN until no distinguisher of a class has advantage > ε"),
     "growth": ("workflows.growth", "size, hidden size and τ of boost / boost_simple over rounds, against the closed forms"),
     "algorithm1": ("workflows.algorithm1", "Algorithm 1: loss minimization over growing classes, Lemma 4's bad set"),
+    "bits": ("workflows.theorem2", "Theorem 2: bit size per boosting round — claimed, measured, the paper's closed forms"),
 }
 
 

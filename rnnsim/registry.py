@@ -43,7 +43,7 @@ STATEMENTS: tuple[Statement, ...] = (
     _S("Definition 4", "bit size B = 1 + integer bits + fractional bits; values truncated toward zero to the 2^−f grid"),
     _S("Theorem 1", "minimizing next-token loss over two consecutive model sizes gives, with probability ≥ 0.9, an LM "
                     "ε-indistinguishable by every next-k-token RNN distinguisher of bounded size and time"),
-    _S("Theorem 2", "Theorem 1 with bounded bit size (Algorithm 2); the bits do not depend on N", pending="issue 12"),
+    _S("Theorem 2", "Theorem 1 with bounded bit size (Algorithm 2); the bits do not depend on N"),
     _S("Theorem 3", "|α| ≤ sqrt(k·KL(p‖q)/(2M))"),
     _S("Lemma 1", "reweighting q by e^{−η·d} on the blocks of one offset r lowers KL(p‖·) by ≥ η·S_r − (η−1+e^{−η})·n_r; "
                   "with η = α and the best r by ≥ α²M/(2k)"),
@@ -78,10 +78,10 @@ STATEMENTS: tuple[Statement, ...] = (
     _S("Claim 8", "|H_S| = |H| + 2k + 15, |S| = |R| − |I_R| + 1 + |H| + 2k + 15, τ_S = (2^k+1)·k·P"),
     _S("Claim 9", "integer bits of the boosted network from value ranges (counters by modulus, accumulators ≤ 1)"),
     _S("Claim 10", "fractional bits log₂(1/δ) + k + log₂ k + log₂(1/m) + O(1) keep the output error ≤ δ"),
-    _S("Claim 11", "the bit-bounded class sequence meets Lemma 12's hypotheses at every step", pending="issue 12"),
+    _S("Claim 11", "the bit-bounded class sequence meets Lemma 12's hypotheses at every step"),
     _S("Algorithm 1", "draw m_0 ≤ ⌈10·log b/g(ε)⌉, minimize the loss over C_{m_0} and C_{m_0+1}; stop when the gain "
                       "≤ g(ε)"),
-    _S("Algorithm 2", "Algorithm 1 over classes of bounded bit size", pending="issue 12"),
+    _S("Algorithm 2", "Algorithm 1 over classes of bounded bit size"),
     _S("Section 2.1", "the simple construction: full memory and working copies of R and D; size doubles per round"),
     _S("Appendix B", "factorization documents: easy to sample, hard to complete; a verifier is a distinguisher"),
     _S("§2.4 arithmetic", "exact, float64 and fixed-point arithmetic; every engine bit-identical to the reference or refusing"),

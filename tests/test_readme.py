@@ -1,5 +1,5 @@
-"""README.md: every Python snippet runs as written after ``import rnnsim`` (each in a fresh
-interpreter, in an empty working directory), and every ``print(…)  # output`` comment that
+"""README.md: every Python snippet runs as written, as a user copies it (each in a fresh
+interpreter, in an empty working directory, with nothing imported for it), and every ``print(…)  # output`` comment that
 shows an output is what the line prints."""
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
 PRELUDE = textwrap.dedent('''
-    import rnnsim
-
     def __claim(args, comment):
         shown = " ".join(map(str, args))
         print(shown)

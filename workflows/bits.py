@@ -10,6 +10,13 @@ never overflows; (b) :func:`check_output_error` — the largest |Fixed output �
 is ≤ δ; (c) :func:`check_loss` — the loss difference meets Lemma 16's bound; (d)
 :func:`check_measured_bits` — the largest |value| each node takes over runs is within the
 analysis's bound and needs no more integer bits than claimed.
+
+Every simulation here names its engine (:func:`fixed_engine`): the compiled engine when it
+accepts the format exactly, else the reference when the run is small enough, else a
+:class:`Refused` that says why — never a saturating format, never a silent fallback. With
+the outputs of the exact network (or of the exact Lemma 2 chain) the *measured* bits are
+found by simulation: :func:`measured_int_bits` (the least i whose run on every document does
+not overflow) and :func:`measured_frac_bits` (the least f whose outputs stay within δ).
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ import rnnsim
 from constructions.bitsize import STATEMENT
 from proofs_checks.bounds import lemma16
 from proofs_checks.textdist import LM, Distribution, lm_from_rnn
-from rnnsim import Fixed
+from rnnsim import ConstructionError, Fixed
 from rnnsim.analysis import Analysis, int_bits_for
+from rnnsim.engines import select_engine
 from rnnsim.registry import realizes
 
 
@@ -92,4 +100,90 @@ def check_measured_bits(rnn, analysis: Analysis, tokens_list: Iterable, fmt: Fix
             "claimed_bits": claimed, "measured_max": meas}
 
 
-__all__ = ["check_no_overflow", "check_output_error", "check_loss", "check_measured_bits"]
+# ---- explicit engines and measured bits -------------------------------------------------------
+
+REFERENCE_MAX_WORK = 3 * 10 ** 7      # node-updates the reference engine is given (≈ a minute)
+
+
+class Refused(RuntimeError):
+    """No engine runs this format exactly within the budget (the reason is the message)."""
+
+
+def fixed_engine(rnn, fmt: Fixed, N: int, engine: str = "numba") -> str:
+    """The engine that runs ``fmt`` exactly on all b^N documents: ``engine`` when it accepts
+    the format (``UnsupportedFormat`` otherwise), else "reference" when the work
+    (≈ 2·b^N·τ·|R| node-updates) is at most :data:`REFERENCE_MAX_WORK`; else :class:`Refused`."""
+    if engine == "reference":
+        return engine
+    try:
+        select_engine(rnn.program, Fixed(fmt.int_bits, fmt.frac_bits), engine)
+        return engine
+    except rnnsim.UnsupportedFormat as e:
+        why = str(e)
+    work = 2 * rnn.alphabet ** N * rnn.tau * rnn.size
+    if work <= REFERENCE_MAX_WORK:
+        return "reference"
+    raise Refused(f"{engine} refuses {fmt} for {rnn.name!r} ({why}) and the reference would need "
+                  f"{work:.2e} node-updates")
+
+
+def run_fixed(rnn, fmt: Fixed, N: int, engine: str = "numba") -> tuple[np.ndarray, str]:
+    """(outputs on every document in ``fmt`` with overflow policy "raise", the engine that
+    ran them). A compiled run that stops with EngineRangeExceeded is rerun on the reference
+    when that is small enough (:func:`fixed_engine`), else :class:`Refused`."""
+    fmt = Fixed(fmt.int_bits, fmt.frac_bits, "raise")
+    eng = fixed_engine(rnn, fmt, N, engine)
+    try:
+        return rnnsim.simulate_all(rnn, N, fmt, eng, progress=False), eng
+    except rnnsim.EngineRangeExceeded as e:
+        if 2 * rnn.alphabet ** N * rnn.tau * rnn.size > REFERENCE_MAX_WORK:
+            raise Refused(f"{eng}: {e}; the reference would be too slow") from None
+        return rnnsim.simulate_all(rnn, N, fmt, "reference", progress=False), "reference"
+
+
+def measured_int_bits(rnn, fmt: Fixed, N: int, engine: str = "numba", *, lowest: int = 1) -> int:
+    """The least i ≥ ``lowest`` such that ``Fixed(i, f)`` runs every document of length N
+    without overflow, searching down from ``fmt`` (which must not overflow)."""
+    i = fmt.int_bits
+    run_fixed(rnn, fmt, N, engine)
+    while i > lowest:
+        try:
+            run_fixed(rnn, Fixed(i - 1, fmt.frac_bits), N, engine)
+        except rnnsim.FixedPointOverflow:
+            break
+        i -= 1
+    return i
+
+
+def measured_frac_bits(rnn, fmt: Fixed, N: int, delta, exact_outputs: np.ndarray, engine: str = "numba") -> dict:
+    """The least f with max |Fixed(i, f) output − exact output| ≤ δ on every document below
+    ``fmt``'s f (which must meet δ). The error is ≈ C·2^−f, so the search starts at the
+    estimate from the error at ``fmt`` and then steps: f is returned only when f meets δ and
+    f − 1 does not (both simulated; the errors at every f tried are returned too)."""
+    delta = float(delta)
+    errs: dict[int, float] = {}
+
+    def err(f: int) -> float:
+        if f not in errs:
+            try:
+                out, _ = run_fixed(rnn, Fixed(fmt.int_bits, f), N, engine)
+                errs[f] = float(np.max(np.abs(out - exact_outputs)))
+            except (rnnsim.FixedPointOverflow, rnnsim.ReciprocalOfZero):
+                errs[f] = math.inf
+        return errs[f]
+
+    top = fmt.frac_bits
+    if not err(top) <= delta:
+        raise ConstructionError(f"measured_frac_bits: {fmt} itself misses δ = {delta} (error {errs[top]})")
+    f = top
+    if errs[top] > 0:             # jump to the estimate f − ⌊log₂(δ/e)⌋
+        f = max(0, min(top, top - int(math.floor(math.log2(delta / errs[top])))))
+    while f < top and not err(f) <= delta:
+        f += 1
+    while f > 0 and err(f - 1) <= delta:
+        f -= 1
+    return {"frac_bits": f, "errors": dict(sorted(errs.items()))}
+
+
+__all__ = ["check_no_overflow", "check_output_error", "check_loss", "check_measured_bits", "Refused",
+           "fixed_engine", "run_fixed", "measured_int_bits", "measured_frac_bits", "REFERENCE_MAX_WORK"]

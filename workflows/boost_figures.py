@@ -12,6 +12,10 @@ rounds as open ones on the same closed-form curve.
 :func:`growth_figure` (``rnnsim growth --plot``): size, hidden size and τ per round on a log
 scale, one colour per k, ``boost`` solid beside ``boost_simple`` dashed, the closed-form
 curves as lines and the built rounds as filled markers.
+
+With the bits column (``--bits``, :mod:`workflows.bits_column`) both figures get one more
+panel: the integer bits i and fractional bits f per node that Lemma 12's analysis chooses for
+every built round (output error ≤ δ), Theorem 2's bit size per round.
 """
 
 from __future__ import annotations
@@ -30,11 +34,36 @@ def _plt():
     return plt
 
 
+def _has_bits(rows) -> bool:
+    return any("bits i" in r.extra for r in rows)
+
+
+def _bits_panel(a, series, title) -> None:
+    """series: (label, colour, style, [(t, extra)]) → integer and fractional bits per round."""
+    for label, col, ls, pts in series:
+        pts = [(t, e) for t, e in pts if "bits i" in e]
+        if not pts:
+            continue
+        a.plot([t for t, _ in pts], [e["bits i"] for _, e in pts], ls, marker="o", color=col, ms=4,
+               label=f"integer bits i{label}")
+        a.plot([t for t, _ in pts], [e["bits f"] for _, e in pts], ls, marker="s", color=col, ms=4, mfc="white",
+               label=f"fractional bits f{label}")
+    from matplotlib.ticker import MaxNLocator
+
+    a.xaxis.set_major_locator(MaxNLocator(integer=True))
+    a.set_xlabel("round t")
+    a.set_ylabel("bits per node")
+    a.set_ylim(bottom=0)
+    a.set_title(title)
+    a.legend(fontsize=7)
+
+
 def selfboost_figure(rep, path) -> None:
     plt = _plt()
     rows = rep.rows
     t = [r.t for r in rows]
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.3))
+    bits = _has_bits(rows)
+    fig, ax = plt.subplots(1, 4 if bits else 3, figsize=(20 if bits else 15, 4.3))
     step = rep.eps ** 2 * rep.M / (2 * rep.k)
     built_end = max((r.t for r in rows if r.mode in ("start", "built")), default=0)
 
@@ -80,6 +109,9 @@ def selfboost_figure(rep, path) -> None:
     c.set_xlabel("round t")
     c.set_title("(c) growth: ● built + verified, ○ closed form")
     c.legend(fontsize=7, loc="upper left")
+    if bits:
+        _bits_panel(ax[3], [("", "C4", "-", [(r.t, r.extra) for r in rows])],
+                    "(d) Theorem 2: bits per node, error ≤ 2^-12")
     for x in ax:
         x.axvspan(-0.3, built_end + 0.3, color="0.93", zorder=0)
         x.grid(alpha=0.3)
@@ -92,7 +124,8 @@ def selfboost_figure(rep, path) -> None:
 
 def growth_figure(rep, path) -> None:
     plt = _plt()
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.5))
+    bits = _has_bits(rep.rows)
+    fig, ax = plt.subplots(1, 4 if bits else 3, figsize=(20 if bits else 15, 4.5))
     quantities = (("size", "size |R_t|"), ("hidden", "hidden size |H_t|"), ("tau", "RNN-time τ_t"))
     for j, (key, title) in enumerate(quantities):
         a = ax[j]
@@ -113,6 +146,12 @@ def growth_figure(rep, path) -> None:
         a.grid(alpha=0.3, which="both")
     ax[0].legend(fontsize=7, ncol=2)
     ax[2].legend(fontsize=7)
+    if bits:
+        _bits_panel(ax[3], [(f", k = {k}", f"C{ci}", "-", [(r.t, r.extra) for r in rep.rows
+                                                          if r.k == k and r.construction == "boost"])
+                            for ci, k in enumerate(rep.ks)],
+                    "Theorem 2: bits per node (boost), error ≤ 2^-12")
+        ax[3].grid(alpha=0.3)
     fig.suptitle(f"Growth over rounds (class {rep.cls!r}): lines = closed forms (Lemma 3, Section 2.1), markers = "
                  "built networks (● boost, □ boost_simple).\nOn a log scale straight lines are exponential: boost_simple doubles, "
                  "τ grows ×(2^k+1)k per round; boost bends (hidden size linear, size quadratic).",

@@ -290,8 +290,7 @@ def _bit_rows(res: Result, pr: Problem, net, out: np.ndarray, q_boost, delta: Fr
     (a)–(d) of THEORY §5 on every document."""
     N = pr.N
     mu = bitsize.lm_min_prob(pr.lm_net)
-    assume = bitsize.boosted_assumptions(net, mu)
-    ch = bitsize.choose_format(net, delta, horizon=N, **assume)
+    ch = bitsize.choose_format(net, delta)      # the round-by-round analysis (constructions.lemma12)
     fmt, proved = ch.fixed, ch.analysis.output_error
     res.add("μ = least next-token probability of q (range analysis)", float(mu), key="mu")
     res.add(f"fixed format for |q̃ − q'| ≤ δ = {_fmt(float(delta))} (Lemma 12): 1 + i + f bits",

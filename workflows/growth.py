@@ -306,10 +306,17 @@ def main(argv=None) -> int:
     ap.add_argument("--no-simple", action="store_true", help="skip boost_simple")
     ap.add_argument("--json", dest="json_out", default=None, help="write the full record to this JSON file")
     ap.add_argument("--plot", default=None, help="write the figure (size, hidden size, τ per round) to this PNG")
+    ap.add_argument("--bits", action="store_true",
+                    help="add Theorem 2's bits column (integer / fractional bits per built round for output error "
+                         "≤ 2^-12, by the Lemma 12 analysis)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
+    hooks = ()
+    if args.bits:
+        from .bits_column import growth_hook
+        hooks = (growth_hook(),)
     rep = growth(args.k, args.rounds, cls=args.cls, max_nodes=args.max_nodes, simple=not args.no_simple,
-                 progress=not args.no_progress)
+                 hooks=hooks, progress=not args.no_progress)
     print(markdown(rep))
     if args.json_out:
         with open(args.json_out, "w", encoding="utf-8") as fh:

@@ -26,6 +26,7 @@ from proofs_checks.lm import LM
 from rnnsim import ConstructionError
 
 from .classes import DistinguisherClass
+from .bits_column import selfboost_hook
 from .selfboost import SelfBoostReport, selfboost
 
 __all__ = ["default_source", "parse_source", "parse_start", "parse_class", "markdown", "main"]
@@ -150,6 +151,9 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="worker processes for the exhaustive checks")
     ap.add_argument("--json", dest="json_out", default=None, help="write the full record to this JSON file")
     ap.add_argument("--plot", default=None, help="write the figure (KL, max|α|, sizes per round) to this PNG")
+    ap.add_argument("--bits", action="store_true",
+                    help="add Theorem 2's bits column (integer / fractional bits per built round for output error "
+                         "≤ 2^-12, by the Lemma 12 analysis)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     if args.N < 1 or args.N > 16:
@@ -160,7 +164,7 @@ def main(argv=None) -> int:
     rep = selfboost(p, k=args.k, eps=args.eps, cls=parse_class(args.cls, args.k), start=parse_start(args.start),
                     N=args.N, budget=args.budget, max_rounds=args.rounds, max_built=args.max_built,
                     arithmetic="exact" if args.exact else "float64", engine=args.engine, workers=args.workers,
-                    progress=not args.no_progress)
+                    hooks=[selfboost_hook()] if args.bits else (), progress=not args.no_progress)
     print(markdown(rep))
     if args.json_out:
         with open(args.json_out, "w", encoding="utf-8") as fh:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from ..arith import Fixed, parse_arithmetic
 from .transfer import Transfer
@@ -73,18 +73,31 @@ class Analysis:
 
 def analyze(rnn, arithmetic=None, *, horizon: int | None = None, declared: Mapping | None = None,
             recip_floor: Mapping | None = None, input_range=None, enum_cap: int = 4096,
-            widen_after: int = 60, max_steps: int = 100_000, per_time: bool = True) -> Analysis:
+            widen_after: int = 60, max_steps: int = 100_000, per_time: bool = True,
+            frozen: Mapping[str, AV] | None = None, exclusive: Iterable[str] = ()) -> Analysis:
     """Abstract interpretation of ``rnn`` (module docstring). ``arithmetic``: None/"exact"
     (ranges only) or a Fixed format (ranges and error bounds). ``horizon``: documents of at
     most this many tokens (exact step count, no widening). ``declared``: {node or glob:
     (lo, hi)} assumed ranges. ``recip_floor``: {node or glob: m} — inside these nodes'
     transitions every reciprocal's argument is assumed ≥ m (a relational fact such as
-    Lemma 3's denominator ≥ e^−η·μ^{k−1}). ``input_range``: (lo, hi) of the input node."""
+    Lemma 3's denominator ≥ e^−η·μ^{k−1}). ``input_range``: (lo, hi) of the input node.
+    ``frozen``: {node: AV} — nodes whose abstract value over all times is known (a summary
+    of a sub-network, a closed form of the construction): they keep that value and their
+    transitions are not evaluated, so the analysis costs only the other nodes.
+    ``exclusive``: nodes whose transition Σ_g F_g·body_g + rest has 0/1 factors F_g of which
+    at most one is 1 at any time (Lemma 10's one-hot LOAD/RUN/HOLD controls): the case split
+    keeps only those assignments."""
     fmt = None if arithmetic in (None, "exact") else parse_arithmetic(arithmetic)
     if fmt is not None and not isinstance(fmt, Fixed):
         raise ValueError(f"analyze: arithmetic must be exact or a Fixed format, got {fmt}")
-    an = Transfer(rnn, fmt, declared or {}, enum_cap, recip_floor)
+    frozen = dict(frozen or {})
+    unknown = sorted(set(frozen) - set(rnn.nodes)) + sorted(set(exclusive) - set(rnn.nodes))
+    if unknown:
+        raise ValueError(f"analyze: frozen/exclusive name nodes that {rnn.name!r} does not have: {unknown[:5]}")
+    an = Transfer(rnn, fmt, declared or {}, enum_cap, recip_floor, exclusive=exclusive)
+    an.frozen = frozen
     env = initial_values(an, rnn, input_range)
+    env.update(frozen)
     limit = max_steps if horizon is None else horizon * rnn.tau
     if horizon is not None and per_time:
         return _per_time(an, rnn, env, limit, horizon)
@@ -110,9 +123,11 @@ def _fixed_point(an: Transfer, rnn, env: dict, limit: int, horizon: int | None, 
     widening with thresholds when no horizon bounds the step count."""
     succ: dict[str, set[str]] = {n: set() for n in rnn.nodes}
     for u, f in rnn.transitions.items():
-        for v in f.nodes():
+        if u in an.frozen:
+            continue
+        for v in an._reads(f):
             succ[v].add(u)
-    active = set(rnn.transitions)
+    active = set(rnn.transitions) - set(an.frozen)
     widened: list[str] = []
     steps = 0
     growing_since: dict[str, int] = {}
@@ -139,9 +154,9 @@ def _fixed_point(an: Transfer, rnn, env: dict, limit: int, horizon: int | None, 
                     widened.append(u)
                     del growing_since[u]
         env.update({u: new[u] for u in changed})
-        active = set().union(*[succ[u] for u in changed]) if changed else set()
+        active = (set().union(*[succ[u] for u in changed]) - set(an.frozen)) if changed else set()
     return Analysis(rnn, an.fmt, env, steps, not active, sorted(set(widened)), dict(an.declared), horizon,
-                    lambda: {u: an.node_value(u, env) for u in rnn.transitions})
+                    lambda: _images(an, rnn, env))
 
 
 def _per_time(an: Transfer, rnn, env: dict, limit: int, horizon: int) -> Analysis:
@@ -155,7 +170,7 @@ def _per_time(an: Transfer, rnn, env: dict, limit: int, horizon: int) -> Analysi
     cur = dict(env)
     steps = 0
     for steps in range(1, limit + 1):
-        nxt = {u: an.node_value(u, cur) for u in rnn.transitions}
+        nxt = {u: an.node_value(u, cur) for u in rnn.transitions if u not in an.frozen}
         if all(nxt[u] == cur[u] for u in nxt):
             steps -= 1
             break          # stationary: every later state is the same
@@ -164,7 +179,12 @@ def _per_time(an: Transfer, rnn, env: dict, limit: int, horizon: int) -> Analysi
             total[u] = total[u].join(v)
     an.per_time = False
     return Analysis(rnn, an.fmt, total, steps, True, [], dict(an.declared), horizon,
-                    lambda: {u: an.node_value(u, total) for u in rnn.transitions})
+                    lambda: _images(an, rnn, total))
+
+
+def _images(an: Transfer, rnn, env: dict) -> dict:
+    """Each node's transition over ``env`` (a frozen node: its given value)."""
+    return {u: an.frozen[u] if u in an.frozen else an.node_value(u, env) for u in rnn.transitions}
 
 
 __all__ = ["Analysis", "analyze", "initial_values"]

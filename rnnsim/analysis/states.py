@@ -23,12 +23,13 @@ from .values import AV, INF, isint
 
 class JointStates:
     """Joint-state enumeration; needs ``rnn``, ``fmt``, ``enum_cap``, ``inputs``, ``per_time``,
-    ``_fns`` and ``_enum_cache`` (set by :class:`rnnsim.analysis.transfer.Transfer`)."""
+    ``_fns``, ``_enum_cache``, ``_reads_cache`` and ``_sides_cache`` (set by
+    :class:`rnnsim.analysis.transfer.Transfer`)."""
 
     def _feasible(self, factors: list[Expr], env) -> list[tuple[int, ...]]:
         """Assignments of the 0/1 factors that can occur (every joint state of their nodes,
         see :meth:`_joint`); all 2^r when the states cannot be enumerated."""
-        nodes = sorted(set().union(*[f.nodes() for f in factors]))
+        nodes = sorted(set().union(*[self._reads(f) for f in factors]))
         key = ("feasible", tuple(id(f) for f in factors), tuple(env[n] for n in nodes))
         if key in self._enum_cache:
             return self._enum_cache[key]
@@ -60,7 +61,7 @@ class JointStates:
         rnn = self.rnn
         unroll = [] if self.per_time else [n for n in nodes if self._unrollable(n, env)]
         now = [n for n in nodes if n not in unroll]
-        back = sorted(set().union(*[rnn.transitions[n].nodes() for n in unroll])) if unroll else []
+        back = sorted(set().union(*[self._reads(rnn.transitions[n]) for n in unroll])) if unroll else []
         if self._count(now + back, env) > self.enum_cap:
             unroll, now, back = [], list(nodes), []
             if self._count(now, env) > self.enum_cap:
@@ -104,14 +105,27 @@ class JointStates:
         if n in self.inputs or not env[n].exact_bool:
             return False
         f = self.rnn.transitions[n]
-        if not all(self._small(env[m]) for m in f.nodes()):
+        if not all(self._small(env[m]) for m in self._reads(f)):
             return False
-        for e in f.walk():
-            if isinstance(e, Prod):
-                for side in (e.left, e.right):
-                    if isinstance(side, Node) and env[side.name].exact_bool and env[side.name].lo != env[side.name].hi:
-                        return False
+        for side in self._prod_sides(n, f):
+            if env[side].exact_bool and env[side].lo != env[side].hi:
+                return False
         return True
+
+    def _reads(self, e: Expr) -> frozenset:
+        """The nodes ``e`` reads (memoized: expressions are immutable)."""
+        got = self._reads_cache.get(id(e))
+        if got is None or got[0] is not e:
+            got = self._reads_cache[id(e)] = (e, frozenset(e.nodes()))
+        return got[1]
+
+    def _prod_sides(self, n: str, f: Expr) -> tuple:
+        """Names of the nodes that are a direct factor of a product in ``f`` (memoized)."""
+        got = self._sides_cache.get(n)
+        if got is None:
+            got = self._sides_cache[n] = tuple(side.name for e in f.walk() if isinstance(e, Prod)
+                                               for side in (e.left, e.right) if isinstance(side, Node))
+        return got
 
     def _small(self, a: AV) -> bool:
         return a.integer and a.err == 0 and a.lo != -INF and a.hi != INF and a.hi - a.lo < self.enum_cap

@@ -50,8 +50,10 @@ class Transfer(JointStates):
     """The abstract evaluation of transitions of one network under one format (or exact)."""
 
     def __init__(self, rnn, fmt: Fixed | None, declared: Mapping, enum_cap: int,
-                 recip_floor: Mapping | None = None):
+                 recip_floor: Mapping | None = None, *, exclusive=()):
         self.rnn, self.fmt, self.enum_cap = rnn, fmt, enum_cap
+        self.exclusive = set(exclusive)
+        self.frozen: dict = {}
         self.recip_floor = {n: Fraction(m) for n in rnn.nodes for pat, m in (recip_floor or {}).items()
                             if n == pat or fnmatch.fnmatchcase(n, pat)}
         self._current = None
@@ -66,7 +68,9 @@ class Transfer(JointStates):
         self._spec: dict = {}
         self._fns: dict = {}
         self._enum_cache: dict = {}
-        self._reads: dict = {}
+        self._reads_cache: dict = {}
+        self._sides_cache: dict = {}
+        self._node_reads: dict = {}
         self._node_memo: dict = {}
 
     def q(self, c):
@@ -118,8 +122,13 @@ class Transfer(JointStates):
             return AV(lo, hi, False, err + (self.ulp if self.fmt else 0))
         return AV(-INF, INF, False, INF)
 
+    def _top_exclusive(self, e) -> bool:
+        """``e`` is the transition of a node declared exclusive (its gated terms are one-hot):
+        a plain enumeration would combine controls that never hold together."""
+        return self._current in self.exclusive and e is self.rnn.transitions.get(self._current)
+
     def _affine(self, e: Affine, env, memo) -> AV:
-        enum = self._enumerate(e, e, sorted(e.nodes()), env)
+        enum = None if self._top_exclusive(e) else self._enumerate(e, e, sorted(self._reads(e)), env)
         if enum is not None:
             return enum
         split = self._case_split(e, env, memo)
@@ -204,6 +213,11 @@ class Transfer(JointStates):
         if not factors or len(factors) > 8:
             return None
         assigns = self._feasible(factors, env)
+        if self._top_exclusive(e):
+            # Lemma 10: at most one gated term of this node is active (exactly one when every
+            # term is gated and there is no constant)
+            every = e.const == 0 and len(pos) == len(e.terms)
+            assigns = [a for a in assigns if (sum(a) == 1 if every else sum(a) <= 1)] or assigns
         terms = [(self.eval(t, env, memo), w) for t, w in e.terms]
         out = None
         by_term = {i: (fi, other) for i, fi, other in pos}
@@ -244,9 +258,9 @@ class Transfer(JointStates):
 
     def node_value(self, u: str, env) -> AV:
         f = self.rnn.transitions[u]
-        reads = self._reads.get(u)
+        reads = self._node_reads.get(u)
         if reads is None:
-            reads = self._reads[u] = sorted(f.nodes())
+            reads = self._node_reads[u] = sorted(self._reads(f))
         if self.per_time:
             # at one time t the value depends on the reads' values only (no unrolling): most
             # nodes of a long schedule see the same inputs at many times (counters, holds)
@@ -259,7 +273,7 @@ class Transfer(JointStates):
 
     def _node_value(self, u: str, f, reads, env) -> AV:
         self._current = u
-        r = self._enumerate(u, f, reads, env)
+        r = None if u in self.exclusive else self._enumerate(u, f, reads, env)
         if r is None:
             r = self.eval(f, env, {})
         r = AV(round_outward(r.lo, -1), round_outward(r.hi, 1), r.integer, round_outward(r.err, 1))

@@ -20,7 +20,7 @@ import rnnsim
 from rnnsim import Builder, Node, cli, io
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBCOMMANDS = ["info", "run", "example", "lemmas", "demo", "schedule", "check", "algorithm1", "selfboost", "growth",
+SUBCOMMANDS = ["info", "run", "example", "lemmas", "demo", "schedule", "check", "algorithm1", "selfboost", "growth", "bits",
                "bench"]
 
 

@@ -1,6 +1,6 @@
 """The CLI's error contract (README "Errors and exit status", THEORY §6) for the subcommands
 that ``rnnsim.cli`` delegates to the application layer (``_DELEGATED``: demo, schedule, check,
-algorithm1): a file that cannot be read or written, bad tokens or an unknown engine is bad
+algorithm1, selfboost, growth, bits): a file that cannot be read or written, bad tokens or an unknown engine is bad
 input (status 1); a command line argparse cannot parse, or a parameter the command refuses
 before any work, is a usage error (status 2); either way exactly one line
 ``rnnsim: error: …`` on standard error, nothing on standard output, no traceback, no warning.
@@ -60,6 +60,12 @@ CASES = [
     ("selfboost", ["--N", "4", "--k", "1", "--engine", "warp"], 1, "unknown engine 'warp'"),
     ("selfboost", ["--N", "x"], 2, "argument --N: invalid int value: 'x'"),
     ("growth", ["--rounds", "x"], 2, "argument --rounds: invalid int value: 'x'"),
+    ("bits", ["--plot", f"{MISSING_DIR}/b.png"], 1, f"--plot '{MISSING_DIR}/b.png': directory '{MISSING_DIR}' does not exist"),
+    ("bits", ["--json", "{tmp}"], 1, "is a directory; give a file name"),
+    ("bits", ["--engine", "warp"], 1, "unknown engine 'warp'"),
+    ("bits", ["--delta", "-1"], 2, "need --k ≥ 1"),
+    ("bits", ["--sweep", "6,x"], 2, "--sweep '6,x': write document lengths separated by commas"),
+    ("bits", ["--rounds", "x"], 2, "argument --rounds: invalid int value: 'x'"),
 ]
 
 # output paths that selfboost and growth check only after their work (stdout written, status 1):
