@@ -156,20 +156,23 @@ def _pass_operations(ctx):
     """One virtual op per Program op, with the kernel opcode of its path."""
     p, conv, f, n = ctx.program, ctx.conv, ctx.f, ctx.n
     vops: list[_VOp] = []
+    # plain lists: indexing numpy arrays element by element is ~10× slower
+    codes, op_a, op_b, op_c, op_node = (x.tolist() for x in (p.op_code, p.op_a, p.op_b, p.op_c, p.op_node))
+    term_w, term_reg = p.term_w.tolist(), p.term_reg.tolist()
     for k in range(p.n_ops):
-        c = int(p.op_code[k])
-        a, b = int(p.op_a[k]), int(p.op_b[k])
+        c = codes[k]
+        a, b = op_a[k], op_b[k]
         path = ctx.paths[k] if ctx.fixed else None
-        owner = int(p.op_node[k])
+        owner = op_node[k]
         if c == AFFINE and a == b:          # no terms: the (quantized) offset itself
-            vops.append(_VOp(K_CONST, n + k, owner, const=conv[int(p.op_c[k])]))
+            vops.append(_VOp(K_CONST, n + k, owner, const=conv[op_c[k]]))
         elif c == AFFINE:
             code = K_AFFINE_WIDE if path == PATH_WIDE else K_AFFINE_INT if path == PATH_INT_WEIGHTS else K_AFFINE
-            ws = [conv[int(j)] for j in p.term_w[a:b]]
+            ws = [conv[j] for j in term_w[a:b]]
             if code == K_AFFINE_INT:
                 ws = [w >> f for w in ws]
-            terms = [(w, int(r), -1) for w, r in zip(ws, p.term_reg[a:b])]
-            vops.append(_VOp(code, n + k, owner, terms=terms, const=conv[int(p.op_c[k])]))
+            terms = [(w, r, -1) for w, r in zip(ws, term_reg[a:b])]
+            vops.append(_VOp(code, n + k, owner, terms=terms, const=conv[op_c[k]]))
         elif c == PROD:
             vops.append(_VOp(K_PROD_WIDE if path == PATH_WIDE else K_PROD, n + k, owner, a=a, b=b))
         elif c == RELU:
@@ -177,7 +180,7 @@ def _pass_operations(ctx):
         elif c == RECIP:
             vops.append(_VOp(K_RECIP_WIDE if path == PATH_RECIP_WIDE else K_RECIP, n + k, owner, a=a))
         else:
-            vops.append(_VOp(K_CONST, n + k, owner, const=conv[int(p.op_c[k])]))
+            vops.append(_VOp(K_CONST, n + k, owner, const=conv[op_c[k]]))
     ctx.vops = vops
 
 
@@ -194,8 +197,9 @@ def _pass_registers(ctx):
     producer = {v.reg: i for i, v in enumerate(vops)}
     owner_of: dict[int, int] = {}            # vop index → node
     copies: list[tuple[int, int]] = []       # (node u, Program register to copy)
+    src = p.src.tolist()
     for u in range(n):
-        s = int(p.src[u])
+        s = src[u]
         if s < 0:
             continue
         if s >= n and producer[s] not in owner_of:
@@ -297,15 +301,17 @@ def _pass_tables(ctx):
     trows = np.zeros((2, len(trow)), dtype=np.int32)
     trows2 = np.zeros((2, len(trow)), dtype=np.int32)
     for par in (0, 1):
-        for i, (code, d, a, b) in enumerate(rows):
+        tab = []                # built as a list, stored at once (numpy item assignment is slow)
+        for code, d, a, b in rows:
             if code in AFFINE_CODES:
-                ops[par, i] = (code, phys(d, par), a, b)
+                tab.append((code, phys(d, par), a, b))
             elif code in (K_PROD, K_PROD_WIDE):
-                ops[par, i] = (code, phys(d, par), phys(a, par), phys(b, par))
+                tab.append((code, phys(d, par), phys(a, par), phys(b, par)))
             elif code == K_CONST:
-                ops[par, i] = (code, phys(d, par), 0, 0)
+                tab.append((code, phys(d, par), 0, 0))
             else:
-                ops[par, i] = (code, phys(d, par), phys(a, par), 0)
+                tab.append((code, phys(d, par), phys(a, par), 0))
+        ops[par] = np.asarray(tab, dtype=np.int32).reshape(nk, 4)
         trows[par] = [phys(r, par) for r in trow]
         trows2[par] = [phys(r, par) for r in trow2]
     check_rows = np.array([[phys(n + u, par) for u in ctx.check_nodes] for par in (0, 1)],
