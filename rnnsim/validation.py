@@ -101,9 +101,8 @@ def network_problems(*, nodes: tuple, inputs: tuple, output: str | None, hidden:
                 problems.append(f"node {n!r}: transition is not an expression ({e})")
                 continue
         clean_tr[n] = f
-        for m in sorted(f.nodes()):
-            if m not in node_set:
-                problems.append(f"node {n!r} reads unknown node {m!r}")
+        for m in sorted(f.nodes() - node_set):
+            problems.append(f"node {n!r} reads unknown node {m!r}")
     for n in nodes:
         if n not in input_set and n not in transitions:
             problems.append(f"node {n!r} has no transition function")
