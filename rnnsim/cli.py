@@ -131,7 +131,7 @@ def _exact(v) -> str:
     return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
 
 
-def _writable(path: str, option: str) -> None:
+def check_writable(path: str, option: str) -> None:
     """Fail before any work when ``path`` cannot be created (InputError naming the option)."""
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
@@ -179,7 +179,7 @@ def cmd_run(args) -> int:
 
     arithmetic = parse_arithmetic(args.arithmetic)
     if args.vcd:
-        _writable(args.vcd, "--vcd")
+        check_writable(args.vcd, "--vcd")
     rnn = _load_net(args.net)
     tokens = _parse_tokens(args.tokens, rnn.alphabet, rnn.inputs[0], rnn.tau)
     want_trace = bool(args.trace or args.vcd)
@@ -211,7 +211,7 @@ def cmd_example(args) -> int:
 
     rnn = io.load_example(args.name)
     if args.save:
-        _writable(args.save, "--save")
+        check_writable(args.save, "--save")
         io.save(rnn, args.save)
         print(f"wrote {args.save}")
         return 0

@@ -42,7 +42,7 @@ from proofs_checks.boost import best_offset, boosted_conditional
 from proofs_checks.lm import LM, as_distribution
 from proofs_checks.textdist import entropy, next_token_loss
 from rnnsim import simulate_all
-from rnnsim.cli import _writable
+from rnnsim.cli import check_writable
 from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
 
@@ -239,7 +239,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     for path, option in ((args.plot, "--plot"), (args.json_out, "--json")):
         if path:
-            _writable(path, option)                    # bad input (status 1), before any work
+            check_writable(path, option)                    # bad input (status 1), before any work
     if not args.eps > 0:
         raise ConstructionError(f"--eps must be > 0, got {args.eps}")
     p = default_source(args.N, args.motif, Fraction(args.noise))

@@ -49,7 +49,7 @@ from proofs_checks.advantage import advantage
 from proofs_checks.bounds import lemma16
 from proofs_checks.textdist import LM, entropy, kl, next_token_loss
 from rnnsim import ConstructionError, all_documents
-from rnnsim.cli import _writable
+from rnnsim.cli import check_writable
 from rnnsim.engines import available_engines, select_engine
 from rnnsim.strings import all_strings
 
@@ -351,7 +351,7 @@ def main(argv=None) -> int:
                     help="Dask scheduler address (tcp://host:8786): run the exhaustive check on that cluster")
     args = ap.parse_args(argv)
     if args.json_out:
-        _writable(args.json_out, "--json")            # bad input (status 1), before any work
+        check_writable(args.json_out, "--json")            # bad input (status 1), before any work
     try:
         res = run(args.N, args.k, seed=args.seed, motif=args.motif, engine=args.engine,
                   delta=Fraction(args.delta) if args.delta else None, workers=args.workers,

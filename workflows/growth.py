@@ -44,6 +44,7 @@ import numpy as np
 from constructions import boosting, models
 from constructions.enumeration import copy_depth
 from rnnsim import ConstructionError, RNN
+from rnnsim.cli import check_writable
 
 from .classes import DistinguisherClass
 
@@ -311,6 +312,9 @@ def main(argv=None) -> int:
                          "≤ 2^-12, by the Lemma 12 analysis)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
+    for path, option in ((args.plot, "--plot"), (args.json_out, "--json")):
+        if path:
+            check_writable(path, option)                 # bad input (status 1), before any work
     hooks = ()
     if args.bits:
         from .bits_column import growth_hook

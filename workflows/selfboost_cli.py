@@ -24,6 +24,7 @@ from pathlib import Path
 from constructions import models
 from proofs_checks.lm import LM
 from rnnsim import ConstructionError
+from rnnsim.cli import check_writable
 
 from .classes import DistinguisherClass
 from .bits_column import selfboost_hook
@@ -156,6 +157,9 @@ def main(argv=None) -> int:
                          "≤ 2^-12, by the Lemma 12 analysis)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
+    for path, option in ((args.plot, "--plot"), (args.json_out, "--json")):
+        if path:
+            check_writable(path, option)                 # bad input (status 1), before any work
     if args.N < 1 or args.N > 16:
         raise ConstructionError(f"--N {args.N}: the tables hold 2^N documents; give 1 ≤ N ≤ 16")
     if args.N < args.k:

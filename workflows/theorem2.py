@@ -52,7 +52,7 @@ from proofs_checks.boost import best_offset, boosted_conditional
 from proofs_checks.bounds import lemma16
 from proofs_checks.lm import LM
 from rnnsim import Fixed
-from rnnsim.cli import _writable
+from rnnsim.cli import check_writable
 from rnnsim.engines import get_engine
 from rnnsim.registry import realizes
 
@@ -305,7 +305,7 @@ def main(argv=None) -> int:
         ap.error(f"--sweep {a.sweep!r}: document lengths must be ≥ 1")
     for path, option in ((a.plot, "--plot"), (a.json_out, "--json")):
         if path:
-            _writable(path, option)                     # bad input (status 1), before any work
+            check_writable(path, option)                     # bad input (status 1), before any work
     if not a.no_simulate:
         get_engine(a.engine)                            # an unknown engine is bad input (status 1)
     ch = build_chain(a.k, a.rounds, a.N, eta=a.eta)

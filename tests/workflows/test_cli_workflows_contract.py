@@ -68,15 +68,12 @@ CASES = [
     ("bits", ["--rounds", "x"], 2, "argument --rounds: invalid int value: 'x'"),
 ]
 
-# output paths that selfboost and growth check only after their work (stdout written, status 1):
-# to be checked up front as in schedule, demo and algorithm1; strict, so a fix shows up here
-_LATE = pytest.mark.xfail(strict=True, reason="workflows.selfboost_cli / workflows.growth check output paths "
-                                              "after the run")
+# output paths are checked before any work, in every subcommand that writes files
 CASES += [
-    pytest.param("selfboost", ["--N", "4", "--k", "1", "--no-progress", "--json", f"{MISSING_DIR}/s.json"], 1,
-                 f"--json '{MISSING_DIR}/s.json'", marks=_LATE),
-    pytest.param("growth", ["--k", "1", "--rounds", "1", "--no-progress", "--plot", f"{MISSING_DIR}/g.png"], 1,
-                 f"--plot '{MISSING_DIR}/g.png'", marks=_LATE),
+    ("selfboost", ["--N", "4", "--k", "1", "--no-progress", "--json", f"{MISSING_DIR}/s.json"], 1,
+                 f"--json '{MISSING_DIR}/s.json': directory '{MISSING_DIR}' does not exist"),
+    ("growth", ["--k", "1", "--rounds", "1", "--no-progress", "--plot", f"{MISSING_DIR}/g.png"], 1,
+                 f"--plot '{MISSING_DIR}/g.png': directory '{MISSING_DIR}' does not exist"),
 ]
 
 
@@ -88,7 +85,7 @@ def test_every_delegated_subcommand_has_a_bad_input_and_a_usage_case():
     for cmd in cli._DELEGATED:
         statuses = {status for c, _, status, _ in map(_plain, CASES) if c == cmd}
         assert 2 in statuses, f"rnnsim {cmd}: no usage-error case"
-        if cmd not in ("check", "growth"):     # they read no file and take no tokens or engine
+        if cmd != "check":                     # it reads no file, writes none and takes no tokens or engine
             assert 1 in statuses, f"rnnsim {cmd}: no bad-input case"
 
 
