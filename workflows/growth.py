@@ -34,7 +34,6 @@ the simple size linear (ratio per round), each beside the value the closed form 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -44,9 +43,9 @@ import numpy as np
 from constructions import boosting, models
 from constructions.enumeration import copy_depth
 from rnnsim import ConstructionError, RNN
-from rnnsim.cli import check_writable
 
 from .classes import DistinguisherClass
+from .report_cli import add_report_options, check_outputs, finish
 
 __all__ = ["Counts", "next_counts", "lemma3_bounds", "closed_form", "measure", "GrowthRow", "Fit",
            "GrowthReport", "growth", "fits", "markdown", "main"]
@@ -305,36 +304,19 @@ def main(argv=None) -> int:
     ap.add_argument("--max-nodes", type=int, default=2000,
                     help="build a round only when its closed-form size is at most this (default 2000)")
     ap.add_argument("--no-simple", action="store_true", help="skip boost_simple")
-    ap.add_argument("--json", dest="json_out", default=None, help="write the full record to this JSON file")
-    ap.add_argument("--plot", default=None, help="write the figure (size, hidden size, τ per round) to this PNG")
-    ap.add_argument("--bits", action="store_true",
-                    help="add Theorem 2's bits column (integer / fractional bits per built round for output error "
-                         "≤ 2^-12, by the Lemma 12 analysis)")
-    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_report_options(ap, "size, hidden size, τ per round")
     args = ap.parse_args(argv)
-    for path, option in ((args.plot, "--plot"), (args.json_out, "--json")):
-        if path:
-            check_writable(path, option)                 # bad input (status 1), before any work
+    check_outputs(args)                                  # bad input (status 1), before any work
     hooks = ()
     if args.bits:
         from .bits_column import growth_hook
         hooks = (growth_hook(),)
     rep = growth(args.k, args.rounds, cls=args.cls, max_nodes=args.max_nodes, simple=not args.no_simple,
                  hooks=hooks, progress=not args.no_progress)
-    print(markdown(rep))
-    if args.json_out:
-        with open(args.json_out, "w", encoding="utf-8") as fh:
-            json.dump(rep.as_dict(), fh, indent=1)
-    if args.plot:
-        from .boost_figures import growth_figure
+    from .boost_figures import growth_figure
 
-        growth_figure(rep, args.plot)
-        print(f"\nwrote {args.plot}", file=sys.stderr)
-    if rep.failures:
-        print("\nFAILED:\n  " + "\n  ".join(rep.failures), file=sys.stderr)
-        return 1
-    print(f"\nevery built round equals its closed form ({rep.time_s:.1f} s)")
-    return 0
+    return finish(rep, args, markdown(rep), growth_figure,
+                  f"every built round equals its closed form ({rep.time_s:.1f} s)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,16 +17,15 @@ as a ConstructionError); 2 for a bad command line.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from constructions import models
 from proofs_checks.lm import LM
 from rnnsim import ConstructionError
-from rnnsim.cli import check_writable
 
 from .classes import DistinguisherClass
+from .report_cli import add_report_options, check_outputs, finish
 from .bits_column import selfboost_hook
 from .selfboost import SelfBoostReport, selfboost
 
@@ -150,16 +149,9 @@ def main(argv=None) -> int:
     ap.add_argument("--exact", action="store_true", help="exact rational arithmetic (small N only)")
     ap.add_argument("--engine", default="auto", help="simulation engine: auto, reference, numba, cupy")
     ap.add_argument("--workers", type=int, default=None, help="worker processes for the exhaustive checks")
-    ap.add_argument("--json", dest="json_out", default=None, help="write the full record to this JSON file")
-    ap.add_argument("--plot", default=None, help="write the figure (KL, max|α|, sizes per round) to this PNG")
-    ap.add_argument("--bits", action="store_true",
-                    help="add Theorem 2's bits column (integer / fractional bits per built round for output error "
-                         "≤ 2^-12, by the Lemma 12 analysis)")
-    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_report_options(ap, "KL, max|α|, sizes per round")
     args = ap.parse_args(argv)
-    for path, option in ((args.plot, "--plot"), (args.json_out, "--json")):
-        if path:
-            check_writable(path, option)                 # bad input (status 1), before any work
+    check_outputs(args)                                  # bad input (status 1), before any work
     if args.N < 1 or args.N > 16:
         raise ConstructionError(f"--N {args.N}: the tables hold 2^N documents; give 1 ≤ N ≤ 16")
     if args.N < args.k:
@@ -169,20 +161,9 @@ def main(argv=None) -> int:
                     N=args.N, budget=args.budget, max_rounds=args.rounds, max_built=args.max_built,
                     arithmetic="exact" if args.exact else "float64", engine=args.engine, workers=args.workers,
                     hooks=[selfboost_hook()] if args.bits else (), progress=not args.no_progress)
-    print(markdown(rep))
-    if args.json_out:
-        with open(args.json_out, "w", encoding="utf-8") as fh:
-            json.dump(rep.as_dict(), fh, indent=1, default=str)
-    if args.plot:
-        from .boost_figures import selfboost_figure
+    from .boost_figures import selfboost_figure
 
-        selfboost_figure(rep, args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
-    if rep.failures:
-        print("\nFAILED:\n  " + "\n  ".join(rep.failures), file=sys.stderr)
-        return 1
-    print("\nall checks passed")
-    return 0
+    return finish(rep, args, markdown(rep), selfboost_figure, "all checks passed")
 
 
 if __name__ == "__main__":  # pragma: no cover
