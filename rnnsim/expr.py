@@ -120,35 +120,13 @@ class Expr:
 
     def depth(self) -> int:
         """Largest number of ReLU/Prod/Recip on a root-to-leaf path."""
-        from .expr_passes import depth_of
-
         return depth_of(self, {})
 
     def nodes(self) -> frozenset[str]:
         """Names of the nodes this expression reads (computed once per object: the range
         analysis asks for it for every node at every time; a subexpression whose set is
         already known is not walked again)."""
-        got = self.__dict__.get("_n")
-        if got is not None:
-            return got
-        out: set[str] = set()
-        seen: set[int] = set()
-        stack: list[Expr] = [self]
-        while stack:
-            e = stack.pop()
-            if id(e) in seen:
-                continue
-            seen.add(id(e))
-            known = e.__dict__.get("_n")
-            if known is not None:
-                out |= known
-            elif isinstance(e, Node):
-                out.add(e.name)
-            else:
-                stack.extend(e.children())
-        got = frozenset(out)
-        object.__setattr__(self, "_n", got)
-        return got
+        return node_names(self)
 
     def walk(self) -> Iterator["Expr"]:
         """Every distinct subexpression, each once (post-order)."""
@@ -168,14 +146,10 @@ class Expr:
 
     def substitute(self, mapping: Mapping[str, "Expr"]) -> "Expr":
         """Replace Node(name) leaves by mapping[name] (names not in mapping stay)."""
-        from .expr_passes import map_leaves
-
         return map_leaves(self, lambda n: mapping.get(n.name, n))
 
     def rename(self, fn: Callable[[str], str]) -> "Expr":
         """Rename every node this expression reads."""
-        from .expr_passes import map_leaves
-
         return map_leaves(self, lambda n: Node(fn(n.name)))
 
     def evaluate(self, env: Mapping[str, object], arith) -> object:
@@ -186,8 +160,6 @@ class Expr:
         return memo[id(self)]
 
     def __str__(self) -> str:
-        from .expr_passes import format_expr
-
         return format_expr(self)
 
     def __repr__(self) -> str:
@@ -218,7 +190,7 @@ class Expr:
             return NotImplemented if not isinstance(other, Expr) else False
         if hash(self) != hash(other):
             return False
-        return _struct_eq(self, other)
+        return struct_eq(self, other)
 
     def __ne__(self, other):
         eq = self.__eq__(other)
@@ -233,32 +205,6 @@ class Expr:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _struct_eq(a: "Expr", b: "Expr") -> bool:
-    """Structural equality, each (a-subexpression, b-subexpression) pair compared once."""
-    done: set[tuple[int, int]] = set()
-    stack = [(a, b)]
-    while stack:
-        x, y = stack.pop()
-        if x is y or (id(x), id(y)) in done:
-            continue
-        if type(x) is not type(y) or hash(x) != hash(y):
-            return False
-        done.add((id(x), id(y)))
-        if isinstance(x, Affine):
-            if x.const != y.const or len(x.terms) != len(y.terms):
-                return False
-            for (ex, wx), (ey, wy) in zip(x.terms, y.terms):
-                if wx != wy:
-                    return False
-                stack.append((ex, ey))
-        elif isinstance(x, (Const, Node)):
-            if x._fields() != y._fields():
-                return False
-        else:
-            stack.extend(zip(x.children(), y.children()))
-    return True
 
 
 def _weight(w, e) -> Number:
@@ -474,3 +420,7 @@ def _paren(s: str) -> str:
 def _atom(e: Expr, memo) -> str:
     s = memo[id(e)]
     return s if isinstance(e, (Node, Const, Affine)) else f"({s})"
+
+
+# the whole-tree passes read the classes above (imported last: expr_passes imports this module)
+from .expr_passes import depth_of, format_expr, map_leaves, node_names, struct_eq  # noqa: E402

@@ -1,9 +1,10 @@
-"""Whole-tree passes over the expression IR (THEORY §2.2): depth, leaf substitution, text.
+"""Whole-tree passes over the expression IR (THEORY §2.2): depth, leaf substitution, the
+nodes read, structural equality, text.
 
 Each pass visits every distinct subexpression once, bottom-up and without recursion
 (:meth:`Expr.walk`), so deep expressions and shared DAGs — whose written-out form grows
 exponentially — cost time linear in their distinct subexpressions. The node classes live in
-:mod:`rnnsim.expr`; their methods (``depth``, ``substitute``, ``rename``, ``str``) call these.
+:mod:`rnnsim.expr`; their methods (``depth``, ``substitute``, ``rename``, ``nodes``, ``==``, ``str``) call these.
 """
 
 from __future__ import annotations
@@ -46,6 +47,58 @@ def map_leaves(e: Expr, fn) -> Expr:
             raise TypeError(type(sub))
         memo[id(sub)] = out
     return memo[id(e)]
+
+
+def node_names(e: Expr) -> frozenset[str]:
+    """The names of the nodes ``e`` reads, cached on each object (the range analysis asks for
+    every node at every time); a subexpression whose set is known is not walked again."""
+    got = e.__dict__.get("_n")
+    if got is not None:
+        return got
+    out: set[str] = set()
+    seen: set[int] = set()
+    stack: list[Expr] = [e]
+    while stack:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        known = x.__dict__.get("_n")
+        if known is not None:
+            out |= known
+        elif isinstance(x, Node):
+            out.add(x.name)
+        else:
+            stack.extend(x.children())
+    got = frozenset(out)
+    object.__setattr__(e, "_n", got)
+    return got
+
+
+def struct_eq(a: Expr, b: Expr) -> bool:
+    """Structural equality, each (a-subexpression, b-subexpression) pair compared once."""
+    done: set[tuple[int, int]] = set()
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y or (id(x), id(y)) in done:
+            continue
+        if type(x) is not type(y) or hash(x) != hash(y):
+            return False
+        done.add((id(x), id(y)))
+        if isinstance(x, Affine):
+            if x.const != y.const or len(x.terms) != len(y.terms):
+                return False
+            for (ex, wx), (ey, wy) in zip(x.terms, y.terms):
+                if wx != wy:
+                    return False
+                stack.append((ex, ey))
+        elif isinstance(x, (Const, Node)):
+            if x._fields() != y._fields():
+                return False
+        else:
+            stack.extend(zip(x.children(), y.children()))
+    return True
 
 
 STR_LIMIT = 1000  # characters of str(expr); longer texts end in "…"

@@ -136,6 +136,20 @@ def test_substitute_rename_nodes_and_evaluate():
     assert e.evaluate({"x": 5, "c": Fraction(1, 2)}, EXACT) == Fraction(9, 2) * Fraction(1, 2) + 2
 
 
+def test_nodes_is_cached_per_object_and_every_subexpression_keeps_its_own_set():
+    """nodes() caches its answer on each object; asking the root first must not give a
+    subexpression the root's set, and a shared subexpression's cached set is reused."""
+    a, b, c = Node("a"), Node("b"), Node("c")
+    inner = relu(a - 1)
+    left = inner * b
+    root = left + relu(c) * inner
+    assert root.nodes() == {"a", "b", "c"}
+    assert root.nodes() is root.nodes()                          # cached on the root
+    assert inner.nodes() == {"a"} and left.nodes() == {"a", "b"} and (relu(c) * inner).nodes() == {"a", "c"}
+    assert a.nodes() == {"a"} and c.nodes() == {"c"}
+    assert (left * c).nodes() == {"a", "b", "c"}                 # built on a cached set
+
+
 def test_structural_equality_and_hash_on_deep_shared_dags():
     # e_{k+1} = relu(e_k)·e_k + e_k: a tree with 3^k nodes, a DAG with 3k
     e = f = Node("x")
