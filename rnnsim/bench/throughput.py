@@ -225,6 +225,11 @@ def main(argv=None, *, prog: str = "rnnsim bench"):
             "load_avg": os.getloadavg(), "python": platform.python_version(),
             "numba": __import__("numba").__version__, "engines": avail, "fixed": str(fixed),
             "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+    if "numba" in avail:
+        from rnnsim.engines.numba_engine import chunk_size, l2_bytes
+
+        meta["l2_bytes"] = l2_bytes()        # the numba engine's chunk policy reads it (sysfs)
+        meta["chunk_by_nodes"] = {n: chunk_size(2 * n, 4096, 1) for n in (100, 1000, 3000, 10_000, 100_000)}
     stamp = time.strftime("%Y%m%d-%H%M%S")
     md = markdown(rows, meta)
     (outdir / f"engines-{stamp}.md").write_text(md)
@@ -260,7 +265,9 @@ def _row_md(row, header=False):
 def markdown(rows, meta):
     out = [f"Node-updates per second (size × steps × batch / s); in parentheses the ratio to the "
            f"reference engine (float64). Machine: {meta['cpus']} CPUs, load average at the end "
-           f"{tuple(round(x, 2) for x in meta['load_avg'])}, numba {meta['numba']}, {meta['time']}.\n"]
+           f"{tuple(round(x, 2) for x in meta['load_avg'])}, numba {meta['numba']}, {meta['time']}."
+           + (f" L2 per core {meta['l2_bytes'] >> 10} KiB (sysfs); numba chunk (runs) by network size: "
+              f"{meta['chunk_by_nodes']}." if "l2_bytes" in meta else "") + "\n"]
     cols_seen: list[str] = []
     for r in rows:
         for c in _cols(r):

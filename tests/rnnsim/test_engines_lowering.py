@@ -191,11 +191,34 @@ def test_plan_rows_are_written_before_read_and_node_rows_once_per_step(rnn, fuse
 def test_chunk_size_policy():
     from rnnsim.engines.numba_engine import chunk_size
 
-    assert chunk_size(2000, 4096, 1) == 512        # 1000 nodes: 8 MiB, cache-resident
-    assert chunk_size(20_000, 4096, 1) == 64       # 10^4 nodes: 10 MiB
-    assert chunk_size(200_000, 4096, 1) == 256     # 10^5 nodes: DRAM-bound anyway, long rows
-    assert chunk_size(2000, 64, 2) == 32           # one chunk per thread
-    assert chunk_size(2000, 1, 1) == 8
+    MiB = 1 << 20
+    # a 2 MiB L2 per core (the project machine)
+    assert chunk_size(2026, 4096, 1, l2=2 * MiB) == 128     # 1000 nodes: 128 runs = 1.98 MiB fits L2
+    assert chunk_size(6057, 4096, 1, l2=2 * MiB) == 64      # 3000 nodes: L2 holds < 64 runs; 64 fit L3
+    assert chunk_size(20_000, 4096, 1, l2=2 * MiB) == 64    # 10^4 nodes: 64 runs = 10 MiB in L3
+    assert chunk_size(200_000, 4096, 1, l2=2 * MiB) == 256  # 10^5 nodes: DRAM-bound anyway, long rows
+    assert chunk_size(200, 4096, 1, l2=2 * MiB) == 512      # small networks: the longest rows
+    # the same networks with a larger L2 (e.g. 8 MiB) take longer rows while they fit
+    assert chunk_size(2026, 4096, 1, l2=8 * MiB) == 512
+    assert chunk_size(6057, 4096, 1, l2=8 * MiB) == 128
+    # threads and small batches
+    assert chunk_size(2000, 64, 2, l2=8 * MiB) == 32        # one chunk per thread
+    assert chunk_size(2000, 1, 1, l2=8 * MiB) == 8
+
+
+def test_l2_size_from_sysfs_text_and_override(monkeypatch):
+    from rnnsim.engines import numba_engine as ne
+
+    assert ne._sysfs_size("2048K\n") == 2 << 20 and ne._sysfs_size("1M") == 1 << 20
+    assert ne._sysfs_size("512") == 512 and ne._sysfs_size("n/a") is None
+    ne.l2_bytes.cache_clear()
+    monkeypatch.setenv("RNNSIM_L2_BYTES", str(3 << 20))
+    try:
+        assert ne.l2_bytes() == 3 << 20
+    finally:
+        monkeypatch.delenv("RNNSIM_L2_BYTES")
+        ne.l2_bytes.cache_clear()
+    assert ne.l2_bytes() >= 1 << 15                    # whatever this machine says, a real size
 
 
 def test_constants_exceeding_64_bits_are_refused():
