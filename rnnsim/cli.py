@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import math
 import os
 import re
@@ -141,6 +142,15 @@ def check_writable(path: str, option: str) -> None:
         raise InputError(f"{option} {path!r}: directory {str(parent)!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise InputError(f"{option} {path!r}: directory {str(parent)!r} is not writable")
+
+
+def check_figure_path(path: str, option: str) -> None:
+    """:func:`check_writable`, and matplotlib importable: a figure option in an installation
+    without it is a command this installation lacks (status 2), refused before any work."""
+    check_writable(path, option)
+    if importlib.util.find_spec("matplotlib") is None:
+        raise _UsageError(f"{option} {path!r}: drawing figures needs matplotlib, which this installation lacks "
+                          "(pip install 'rnnsim[plot]')")
 
 
 # ---- subcommands ---------------------------------------------------------------------------

@@ -42,10 +42,10 @@ from proofs_checks.boost import best_offset, boosted_conditional
 from proofs_checks.lm import LM, as_distribution
 from proofs_checks.textdist import entropy, next_token_loss
 from rnnsim import simulate_all
-from rnnsim.cli import check_writable
 from rnnsim.errors import ConstructionError
 from rnnsim.registry import realizes
 
+from .report_cli import check_outputs
 from .classes import DistinguisherClass, as_class
 from .exact_family import MarkovFamily, gain
 
@@ -237,9 +237,7 @@ def main(argv=None) -> int:
     ap.add_argument("--plot", default=None, help="write the figure to this PNG")
     ap.add_argument("--json", dest="json_out", default=None, help="write the full report as JSON")
     args = ap.parse_args(argv)
-    for path, option in ((args.plot, "--plot"), (args.json_out, "--json")):
-        if path:
-            check_writable(path, option)                    # bad input (status 1), before any work
+    check_outputs(args)                                  # bad input (status 1) or no matplotlib (2), before any work
     if not args.eps > 0:
         raise ConstructionError(f"--eps must be > 0, got {args.eps}")
     p = default_source(args.N, args.motif, Fraction(args.noise))

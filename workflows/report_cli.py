@@ -1,8 +1,9 @@
 """The command-line tail that the report workflows share (``rnnsim selfboost``, ``rnnsim
-growth``): the options ``--json``, ``--plot``, ``--bits``, ``--no-progress``; output paths
-checked before any work (bad input, status 1); and the end of a run — the markdown table on
-stdout, the full record as JSON, the figure, the failures on stderr and the exit status
-(0: every check passed, 1: a check failed)."""
+growth``; ``check_outputs`` also in ``bits`` and ``algorithm1``): the options ``--json``,
+``--plot``, ``--bits``, ``--no-progress``; output paths checked before any work (bad input,
+status 1; a figure without matplotlib is a command this installation lacks, status 2); and
+the end of a run — the markdown table on stdout, the full record as JSON, the figure, the
+failures on stderr and the exit status (0: every check passed, 1: a check failed)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import argparse
 import json
 import sys
 
-from rnnsim.cli import check_writable
+from rnnsim.cli import check_figure_path, check_writable
 
 
 def add_report_options(ap: argparse.ArgumentParser, figure: str) -> None:
@@ -24,10 +25,12 @@ def add_report_options(ap: argparse.ArgumentParser, figure: str) -> None:
 
 
 def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse unwritable ``--plot`` / ``--json`` paths before any work (InputError, status 1)."""
-    for path, option in ((args.plot, "--plot"), (args.json_out, "--json")):
-        if path:
-            check_writable(path, option)
+    """Refuse unwritable ``--plot`` / ``--json`` paths (InputError, status 1) and a figure
+    without matplotlib (status 2) before any work."""
+    if args.json_out:
+        check_writable(args.json_out, "--json")
+    if args.plot:
+        check_figure_path(args.plot, "--plot")
 
 
 def finish(rep, args: argparse.Namespace, table: str, figure, ok_line: str) -> int:

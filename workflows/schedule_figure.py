@@ -40,7 +40,7 @@ from constructions import enumeration, models
 from constructions.records import schedule_or_none
 from constructions.schedule import Schedule, output_times, schedule_table
 from rnnsim import ConstructionError
-from rnnsim.cli import check_writable
+from rnnsim.cli import check_figure_path
 from rnnsim.simulate import check_tokens
 
 ACTIONS = ("LOAD", "RUN", "HOLD")
@@ -262,7 +262,7 @@ def main(argv=None) -> int:
     # error (status 2); a file that cannot be read or written, bad tokens or a network that is
     # not what the command needs is bad input, left to propagate as an RNNSimError (status 1)
     if args.png:
-        check_writable(args.png, "--png")                 # before any work
+        check_figure_path(args.png, "--png")              # before any work
     try:
         args.p0, args.p1 = Fraction(args.p0), Fraction(args.p1)
     except (ValueError, ZeroDivisionError) as e:

@@ -52,10 +52,10 @@ from proofs_checks.boost import best_offset, boosted_conditional
 from proofs_checks.bounds import lemma16
 from proofs_checks.lm import LM
 from rnnsim import Fixed
-from rnnsim.cli import check_writable
 from rnnsim.engines import get_engine
 from rnnsim.registry import realizes
 
+from .report_cli import check_outputs
 from . import bits as wbits
 from .classes import DistinguisherClass
 from .demo import default_problem
@@ -303,9 +303,7 @@ def main(argv=None) -> int:
         ap.error(f"--sweep {a.sweep!r}: write document lengths separated by commas, e.g. 6,7,8")
     if any(n < 1 for n in Ns):
         ap.error(f"--sweep {a.sweep!r}: document lengths must be ≥ 1")
-    for path, option in ((a.plot, "--plot"), (a.json_out, "--json")):
-        if path:
-            check_writable(path, option)                     # bad input (status 1), before any work
+    check_outputs(a)                                  # bad input (status 1) or no matplotlib (2), before any work
     if not a.no_simulate:
         get_engine(a.engine)                            # an unknown engine is bad input (status 1)
     ch = build_chain(a.k, a.rounds, a.N, eta=a.eta)

@@ -8,6 +8,9 @@ Paths to write are checked before any work."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import inspect
 import warnings
 
 import pytest
@@ -109,3 +112,37 @@ def test_delegated_subcommand_help_exits_0(capsys, cmd):
     rc = cli.main([cmd, "--help"])
     out, err = capsys.readouterr()
     assert rc == 0 and err == "" and f"rnnsim {cmd}" in out
+
+
+FIGURE_OPTIONS = [
+    ("selfboost", ["--N", "4", "--k", "1", "--no-progress", "--plot", "{tmp}/f.png"], "--plot"),
+    ("growth", ["--k", "1", "--rounds", "1", "--no-progress", "--plot", "{tmp}/f.png"], "--plot"),
+    ("bits", ["--rounds", "1", "--no-simulate", "--plot", "{tmp}/f.png"], "--plot"),
+    ("algorithm1", ["--plot", "{tmp}/f.png"], "--plot"),
+    ("schedule", ["--png", "{tmp}/f.png"], "--png"),
+]
+
+
+def test_every_figure_option_is_in_the_table():
+    for cmd in cli._DELEGATED:
+        mod = importlib.import_module(cli._DELEGATED[cmd][0])
+        src = inspect.getsource(mod.main) if hasattr(mod, "main") else ""
+        for option in ("--plot", "--png"):
+            if f'"{option}"' in src or (option == "--plot" and "add_report_options" in src):
+                assert (cmd, option) in {(c, o) for c, _, o in FIGURE_OPTIONS}, f"rnnsim {cmd} {option}"
+
+
+@pytest.mark.parametrize("cmd, args, option", FIGURE_OPTIONS, ids=[c for c, _, _ in FIGURE_OPTIONS])
+def test_a_figure_without_matplotlib_is_refused_before_any_work(monkeypatch, capsys, tmp_path, cmd, args, option):
+    """An installation without matplotlib (no `plot` / `test` extra) lacks figures: status 2,
+    one line saying what to install, before any output (it was an internal error, status 3,
+    after the whole run)."""
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a, **k: None if name == "matplotlib" else real(name, *a, **k))
+    rc = cli.main([cmd] + [a.replace("{tmp}", str(tmp_path)) for a in args])
+    out, err = capsys.readouterr()
+    assert rc == 2, err
+    assert _one_line(err) == (f"rnnsim: error: {option} '{tmp_path}/f.png': drawing figures needs matplotlib, "
+                              "which this installation lacks (pip install 'rnnsim[plot]')")
+    assert out == "" and not any(tmp_path.iterdir())
