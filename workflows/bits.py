@@ -105,8 +105,9 @@ def check_measured_bits(rnn, analysis: Analysis, tokens_list: Iterable, fmt: Fix
 REFERENCE_MAX_WORK = 3 * 10 ** 7      # node-updates the reference engine is given (≈ a minute)
 
 
-class Refused(RuntimeError):
-    """No engine runs this format exactly within the budget (the reason is the message)."""
+class Refused(rnnsim.UnsupportedFormat):
+    """No engine runs this format exactly within the budget (the reason is the message): a
+    documented refusal, so the CLI reports it as bad input in one line (status 1)."""
 
 
 def fixed_engine(rnn, fmt: Fixed, N: int, engine: str = "numba") -> str:

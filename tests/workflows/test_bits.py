@@ -112,3 +112,18 @@ def test_check_loss_refuses_a_distinguisher_network():
     d = models.pattern_distinguisher(2, ["11"])
     with pytest.raises(rnnsim.RoleError, match="lm_from_rnn: the network 'pattern' is a distinguisher"):
         bits.check_loss(d, Fixed(2, 8), 3, Fraction(1, 64))
+
+
+def test_a_format_no_engine_runs_within_budget_is_a_documented_refusal():
+    """fixed_engine: numba's refusal plus a reference run too large for the budget is
+    ``Refused``, an UnsupportedFormat (a one-line status-1 error in the CLI), naming the
+    format, the network and the work; small enough, the reference runs it."""
+    from rnnsim.io import load_example
+
+    net = load_example()
+    with pytest.raises(bits.Refused, match=r"numba refuses fixed:60:60 for 'laplace' .* the reference would need "
+                                           r"2\.20e\+13 node-updates") as ei:
+        bits.fixed_engine(net, Fixed(60, 60), 40)
+    assert isinstance(ei.value, rnnsim.UnsupportedFormat)
+    assert bits.fixed_engine(net, Fixed(60, 60), 6) == "reference"      # 2·2^6·τ·|R| is small
+    assert bits.fixed_engine(net, Fixed(8, 16), 40) == "numba"
