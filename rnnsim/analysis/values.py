@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..errors import RNNSimError
+
 INF = math.inf
 HUGE = 2 ** 80   # bounds beyond this are treated as unbounded (no fixed format holds them)
 TINY = Fraction(1, 2 ** 300)
@@ -63,8 +65,9 @@ def int_bits_for(maxabs) -> int:
     return i
 
 
-class Unbounded(ValueError):
-    """The analysis could not bound a node (named) — declare its range or give a horizon."""
+class Unbounded(RNNSimError, ValueError):
+    """The analysis could not bound a node (named) — declare its range or give a horizon. An
+    RNNSimError, so the CLI reports it in one line (status 1), not as an internal error."""
 
 
 def round_outward(x, direction: int, bits: int = 64):
