@@ -37,6 +37,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from results_io import write_results  # noqa: E402
 
 KERNELS = r"""
 import time, json
@@ -179,11 +181,7 @@ def main(argv=None) -> int:
                          "runs": runs})
     md = markdown(rows, meta)
     print(md)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (out / f"scale-{stamp}.md").write_text(md + "\n")
-    (out / f"scale-{stamp}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, default=str))
+    write_results("scale", md, {"meta": meta, "rows": rows})
     return 0
 
 

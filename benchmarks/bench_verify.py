@@ -54,6 +54,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from results_io import write_results  # noqa: E402
 sys.path.insert(0, str(ROOT))
 
 import rnnsim  # noqa: E402
@@ -396,11 +398,7 @@ def main(argv=None) -> int:
     meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "load_avg_end": os.getloadavg(), "python": platform.python_version(),
             "numpy": np.__version__, "workers": workers, "repeats": args.repeats}
-    outdir = HERE / "results"
-    outdir.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (outdir / f"verify-{stamp}.md").write_text(text + "\n")
-    (outdir / f"verify-{stamp}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1, default=str))
+    write_results("verify", text, {"meta": meta, "rows": rows})
     return 0
 
 
