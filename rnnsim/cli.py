@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import importlib.util
 import math
 import os
 import re
@@ -38,6 +37,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import __version__
+from .cli_paths import UsageError as _UsageError
+from .cli_paths import check_figure_path, check_writable  # noqa: F401 (also importable from here)
 from .errors import InputError, RNNSimError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -130,27 +131,6 @@ def _exact(v) -> str:
     if digits > _MAX_EXACT_DIGITS:
         return f"(exact rational with more than {_MAX_EXACT_DIGITS} digits)"
     return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-
-
-def check_writable(path: str, option: str) -> None:
-    """Fail before any work when ``path`` cannot be created (InputError naming the option)."""
-    p = Path(path)
-    parent = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise InputError(f"{option} {path!r}: is a directory; give a file name")
-    if not parent.is_dir():
-        raise InputError(f"{option} {path!r}: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{option} {path!r}: directory {str(parent)!r} is not writable")
-
-
-def check_figure_path(path: str, option: str) -> None:
-    """:func:`check_writable`, and matplotlib importable: a figure option in an installation
-    without it is a command this installation lacks (status 2), refused before any work."""
-    check_writable(path, option)
-    if importlib.util.find_spec("matplotlib") is None:
-        raise _UsageError(f"{option} {path!r}: drawing figures needs matplotlib, which this installation lacks "
-                          "(pip install 'rnnsim[plot]')")
 
 
 # ---- subcommands ---------------------------------------------------------------------------
@@ -343,10 +323,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("bench", help="engine throughput in node-updates per second (options: rnnsim bench --help)",
                    add_help=False)
     return p
-
-
-class _UsageError(Exception):
-    """A wrong command line (exit status 2)."""
 
 
 class _Parser(argparse.ArgumentParser):

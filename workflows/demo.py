@@ -49,7 +49,7 @@ from proofs_checks.advantage import advantage
 from proofs_checks.bounds import lemma16
 from proofs_checks.textdist import LM, entropy, kl, next_token_loss
 from rnnsim import ConstructionError, all_documents
-from rnnsim.cli import check_writable
+from rnnsim.cli_paths import check_writable
 from rnnsim.engines import available_engines, select_engine
 from rnnsim.strings import all_strings
 

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from rnnsim.cli import check_figure_path, check_writable
+from rnnsim.cli_paths import check_figure_path, check_writable
 
 
 def add_report_options(ap: argparse.ArgumentParser, figure: str) -> None:

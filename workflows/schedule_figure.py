@@ -40,7 +40,7 @@ from constructions import enumeration, models
 from constructions.records import schedule_or_none
 from constructions.schedule import Schedule, output_times, schedule_table
 from rnnsim import ConstructionError
-from rnnsim.cli import check_figure_path
+from rnnsim.cli_paths import check_figure_path
 from rnnsim.simulate import check_tokens
 
 ACTIONS = ("LOAD", "RUN", "HOLD")
