@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from rnnsim.errors import ConstructionError
+from rnnsim.errors import ConstructionError, NetworkError
 from rnnsim.registry import realizes
 from rnnsim.validation import hidden_set_problems
 
@@ -44,6 +44,11 @@ from .templates import Template, network_ops, network_template
 
 _STMT = ("C(s, h, τ, d, c): size ≤ s, hidden ≤ h, τ ≤ τ_C, depth ≤ d, ≤ c elementary functions per "
          "transition, hidden nodes read only H ∪ I; resetting the non-hidden nodes at each token changes no output")
+
+
+class NotInClass(ConstructionError, NetworkError):
+    """A network is not a member of a class (or of the ReLU-affine class of a universal
+    graph) it should lie in or embed into; the message names the node or bound that fails."""
 
 
 @dataclass(frozen=True)
@@ -198,4 +203,4 @@ def distinguisher_bound(dists) -> SizeClass:
                      max(c.depth for c in cs), max(c.ops for c in cs), cs[0].alphabet)
 
 
-__all__ = ["SizeClass", "next_class", "class_sequence", "distinguisher_bound", "skeleton_ops", "least_template"]
+__all__ = ["NotInClass", "SizeClass", "next_class", "class_sequence", "distinguisher_bound", "skeleton_ops", "least_template"]

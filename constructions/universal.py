@@ -49,19 +49,16 @@ from typing import Sequence
 import numpy as np
 
 from rnnsim import Builder, Claims, Const, Node, RNN, relu
-from rnnsim.errors import ConstructionError, NetworkError
+from rnnsim.errors import NetworkError
 from rnnsim.expr import Affine, Expr, ReLU, exact
 from rnnsim.registry import realizes
 
 from . import records
 from .gadgets import ge, inc_mod
+from .size_classes import NotInClass
 
 _STMT = ("every RNN of size ≤ s, hidden size ≤ h and RNN-time τ with ReLU-affine transitions is the "
          "universal graph G(s, h, τ) with some weights")
-
-
-class NotInClass(ConstructionError, NetworkError):
-    """The network is not in the ReLU-affine class of the requested universal graph."""
 
 
 @dataclass(frozen=True)

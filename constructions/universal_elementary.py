@@ -37,21 +37,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from rnnsim import Bounds, Builder, Claims, Const, Node, RNN
-from rnnsim.errors import ConstructionError, NetworkError
+from rnnsim.errors import ConstructionError
 from rnnsim.expr import Expr
 from rnnsim.registry import realizes
 
 from . import records
 from .gadgets import ge, inc_mod
-from .size_classes import SizeClass
+from .size_classes import NotInClass, SizeClass
 from .templates import ARITY, Lin, NodeWeights, NotInTemplate, Template, fit, instantiate, parse_gate
 
 _STMT = ("every member of C(s, h, τ, d, c) with τ steps per token is the universal graph U(C, T) with "
          "elementary-function templates and some weights (identical outputs)")
-
-
-class NotInClass(ConstructionError, NetworkError):
-    """A network is not a member of the class whose universal graph it should embed into."""
 
 
 @dataclass(frozen=True)
