@@ -1,4 +1,5 @@
-"""Engine registry: ``reference`` (exact Python), ``numba`` (compiled CPU), ``cupy`` (GPU).
+"""Engine registry: ``reference`` (exact Python), ``numba`` (compiled CPU), ``cupy`` (GPU),
+``native`` (per-network C for small float64 batches; chosen by name only, never by "auto").
 
 ``select_engine(program, arith, "auto")`` picks the fastest engine that is available on
 this machine and runs the arithmetic exactly; naming an engine that cannot do so raises
@@ -24,6 +25,7 @@ _ENGINES = {
     "reference": ("rnnsim.engines.reference", "ReferenceEngine"),
     "numba": ("rnnsim.engines.numba_engine", "NumbaEngine"),
     "cupy": ("rnnsim.engines.cupy_engine", "CupyEngine"),
+    "native": ("rnnsim.engines.native_engine", "NativeEngine"),
 }
 _cache: dict[str, Engine] = {}
 
