@@ -130,8 +130,6 @@ def build_library(src: str, flags: tuple[str, ...]) -> ctypes.CDLL:
                                             f"(exit status {r.returncode}):\n{head}")
                 os.replace(out, so)            # atomic: another process sees all of it or nothing
         _LIBS[key] = lib = ctypes.CDLL(str(so))
-        lib.rnn_run.restype = ctypes.c_int
-        lib.rnn_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_longlong] * 6 + [ctypes.c_void_p] * 5
         return lib
 
 
@@ -141,7 +139,10 @@ def native_kernel(program, arith, plan, width: int, isa: tuple[str, ...]):
     if key not in per:
         src = native_source(plan, program, width)
         dump_plan(plan, program, arith, "native", text=src, suffix="c")
-        per[key] = build_library(src, isa)
+        fn = build_library(src, isa).rnn_run
+        fn.restype = ctypes.c_int
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_longlong] * 6 + [ctypes.c_void_p] * 5
+        per[key] = fn
     return per[key]
 
 
@@ -165,7 +166,7 @@ class NativeExecutor(ArrayExecutor):
         super().__init__(program, arith, plan, engine="native")
         self.threads = threads
         self.width, isa = lane_width() if width is None else (int(width), ())
-        self.lib = native_kernel(program, arith, plan, self.width, isa)
+        self.kernel = native_kernel(program, arith, plan, self.width, isa)
 
     def _run(self, state, toks, t0, steps):
         W = self.width
@@ -189,7 +190,7 @@ class NativeExecutor(ArrayExecutor):
         ptrs = [a.ctypes.data for a in (out, ek, et, ew, ec)]
 
         def call(lo, hi):
-            return self.lib.rnn_run(Vp.ctypes.data, tk.ctypes.data, Bp, lo, hi, M, t0, steps, *ptrs)
+            return self.kernel(Vp.ctypes.data, tk.ctypes.data, Bp, lo, hi, M, t0, steps, *ptrs)
 
         if parts == 1:
             call(0, groups)
