@@ -151,8 +151,8 @@ def test_nan_minus_zero_and_inf_propagate_through_relu_and_products_like_the_ref
 
 # ---- run-time errors -------------------------------------------------------------------------
 
-def _recip_net():
-    b = Builder("r", tau=1)
+def _recip_net(tau=1):
+    b = Builder("r", tau=tau)
     x = b.input("x")
     k = b.node("k", init=0)
     z = b.node("z", init=1)
@@ -176,6 +176,21 @@ def test_reciprocal_of_zero_reports_the_earliest_token_then_the_lowest_run_acros
     ref, got = errs
     assert (got.node, got.time, str(got)) == (ref.node, ref.time, str(ref))
     assert (got.node, got.time) == ("z", 2)
+
+
+def test_a_lane_group_runs_to_the_end_of_the_token_so_the_lowest_failing_run_is_named():
+    """τ = 2, runs 0 and 1 in one lane group: run 1 divides by zero at t = 2 (step 0 of
+    token 1), run 0 at t = 3 (step 1 of the same token): the reference names run 0."""
+    rnn = _recip_net(tau=2)
+    docs = np.array([[1, 1, 1], [0, 0, 0]], dtype=np.int64)
+    errs = []
+    for eng in ("reference", "native"):
+        with pytest.raises(ReciprocalOfZero) as ei:
+            rnnsim.simulate_batch(rnn, docs, "float64", engine=eng)
+        errs.append(ei.value)
+    ref, got = errs
+    assert str(got) == str(ref)
+    assert (got.node, got.time) == ("z", 3)
 
 
 def test_reciprocal_of_zero_in_one_step_names_the_node_first_in_node_order():
