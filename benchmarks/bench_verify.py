@@ -6,6 +6,7 @@ in one run, with identical verdicts and worst errors checked.
     .venv/bin/python benchmarks/bench_verify.py --quick            # demo N=14, 16; iterate round 3
     .venv/bin/python benchmarks/bench_verify.py --figures demo18 --repeats 5 --workers 2
     .venv/bin/python benchmarks/bench_verify.py --figures strategies4 cstraight5
+    .venv/bin/python benchmarks/bench_verify.py --figures native5 --repeats 3
 
 Figures:
 * ``demoN``: the demo's problem (``rnnsim demo --k 3 --N N``: motif-avoiding source μ = 111,
@@ -26,6 +27,10 @@ Figures:
 * ``cstraightR``: one token at batch 1 of the round-R network, numba interpreter versus the
   straight-line C source of ``rnnsim.engines.codegen`` compiled with gcc (an experiment for
   the engines: what per-network code would give at tiny batches).
+* ``nativeR``: one token of the round-R network at batches 1, 2, 4, 8, 16, 64: the numba
+  engine (all threads) versus the ``native`` engine (per-network C vectorized over lanes)
+  on one thread and on all threads, with the native engine's cold compile time (an empty
+  cache) and a bit-for-bit comparison of outputs and node values with numba.
 Each figure is the median of ``--repeats`` runs (baseline and new interleaved, the load
 average recorded around each); the JSON also keeps every run. Writes a markdown table to
 stdout and ``benchmarks/results/verify-<time>.{md,json}``.
@@ -336,6 +341,48 @@ def cstraight_figure(rounds, repeats):
     return row
 
 
+NATIVE_BATCHES = (1, 2, 4, 8, 16, 64)
+
+
+def native_figure(rounds, repeats, batches=NATIVE_BATCHES):
+    """One token of the round-R network per batch size: numba vs the native engine."""
+    from rnnsim.arith import parse_arithmetic
+    from rnnsim.engines import get_engine
+    from rnnsim.engines.native_engine import NativeEngine, lane_width
+
+    net, _, _ = iterate_case(rounds)
+    arith = parse_arithmetic("float64")
+    row = {"figure": f"one token, iterate k=2 round {rounds}", "size": net.size, "tau": net.tau,
+           "lanes": lane_width()[0], "batches": {}}
+    old = os.environ.get("RNNSIM_NATIVE_CACHE")
+    with tempfile.TemporaryDirectory() as cold:                 # an empty cache: the compile is timed
+        os.environ["RNNSIM_NATIVE_CACHE"] = cold
+        try:
+            one, t = _clock(lambda: NativeEngine(threads=1).compile(net.program, arith))
+        finally:
+            os.environ.pop("RNNSIM_NATIVE_CACHE") if old is None else os.environ.update(RNNSIM_NATIVE_CACHE=old)
+    row["native_compile_s"] = t["wall"]
+    both = NativeEngine().compile(net.program, arith)
+    nb = get_engine("numba").compile(net.program, arith)
+    nb.advance(nb.init_state(1), np.zeros(1, dtype=np.int64), 0)          # kernel loaded
+    for B in batches:
+        toks = (np.arange(B) % 2).astype(np.int64)
+        res = {}
+        for name, ex in (("numba", nb), ("native_1", one), ("native", both)):
+            runs = [_clock(lambda: ex.advance(ex.init_state(B), toks, 0)) for _ in range(repeats)]
+            res[name] = {"median_s": statistics.median(r[1]["wall"] for r in runs),
+                         "load": [r[1]["load"][0] for r in runs]}
+            res[name]["result"] = runs[0][0]
+        (s0, o0), (s1, o1), (s2, o2) = (res[k].pop("result") for k in ("numba", "native_1", "native"))
+        res["identical"] = all(np.array_equal(np.asarray(a).view(np.int64), np.asarray(b).view(np.int64))
+                               for a, b in ((s0, s1), (o0, o1), (s0, s2), (o0, o2)))
+        row["batches"][B] = res
+        print(f"  batch {B}: numba {res['numba']['median_s']:.2f} s, native 1 thread "
+              f"{res['native_1']['median_s']:.2f} s, all threads {res['native']['median_s']:.2f} s, "
+              f"identical {res['identical']}", file=sys.stderr)
+    return row
+
+
 # ---- output -----------------------------------------------------------------------------------
 
 def markdown(rows) -> str:
@@ -360,13 +407,23 @@ def markdown(rows) -> str:
             out.append(f"{r['figure']} (size {r['size']}, τ {r['tau']}): numba {r['numba_s']:.2f} s"
                        + (f"; straight-line C (gcc -O2, compile {r['c_compile_s']:.1f} s, {r['n_ops_unfused']} ops) "
                           f"{c:.3f} s ({r['numba_s'] / c:.1f}×), same output: {r['same_output']}" if c else ""))
+        if "native_compile_s" in r:
+            out += ["", f"{r['figure']} (size {r['size']}, τ {r['tau']}), W = {r['lanes']} lanes, native compile "
+                    f"{r['native_compile_s']:.1f} s (cold cache):", "",
+                    "| batch | numba (all threads) | native, 1 thread | native, all threads | speedup (1 thread) "
+                    "| bit-identical to numba |", "|---|---|---|---|---|---|"]
+            for B, v in r["batches"].items():
+                a, b, c = (v[k]["median_s"] for k in ("numba", "native_1", "native"))
+                sec = lambda x: f"{x:.3f} s" if x < 1 else f"{x:.2f} s"  # noqa: E731
+                out.append(f"| {B} | {sec(a)} | {sec(b)} | {sec(c)} | {a / b:.1f}× | "
+                           f"{'yes' if v['identical'] else 'NO'} |")
     return "\n".join(out)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--figures", nargs="*", default=None,
-                    help="demoN, iterateR, strategiesR, cstraightR (default: demo18 demo20 iterate5)")
+                    help="demoN, iterateR, strategiesR, cstraightR, nativeR (default: demo18 demo20 iterate5)")
     ap.add_argument("--quick", action="store_true", help="demo14 demo16 iterate3")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workers", type=int, default=None,
@@ -391,6 +448,8 @@ def main(argv=None) -> int:
             rows.append(strategies_figure(int(f[10:]), args.repeats))
         elif f.startswith("cstraight"):
             rows.append(cstraight_figure(int(f[9:]), args.repeats))
+        elif f.startswith("native"):
+            rows.append(native_figure(int(f[6:]), args.repeats))
         else:
             raise SystemExit(f"unknown figure {f!r}")
     text = markdown(rows)
