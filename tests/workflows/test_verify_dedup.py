@@ -17,7 +17,7 @@ from rnnsim.engines import get_engine
 from rnnsim.strings import nth_string
 from tests import catalog
 from workflows import verify as V
-from workflows.prefix_tree import distinct_runs
+from rnnsim.prefix_tree import distinct_runs
 
 pytestmark = pytest.mark.lemma("Lemma 2", "Lemma 3")
 
@@ -143,3 +143,16 @@ def test_runs_differing_in_any_one_node_are_distinct(engine):
             st[u, 1] += 0.5
         rows, inv = distinct_runs(ex.run_keys(st))
         assert rows == [0, 1] and inv.tolist() == [0, 1, 0], net.program.names[u]
+
+
+@pytest.mark.parametrize("name", sorted(catalog.CASES))
+def test_simulate_all_with_shared_runs_equals_every_prefix_run(name):
+    """simulate_all runs the same tree: bit-identical outputs (raw), every format and engine."""
+    net = catalog.build(name)
+    N = min(catalog.CASES[name].N, 6)
+    for arith, engine in (("float64", "numba"), (catalog.CASES[name].fixed, "auto"), ("exact", "reference")):
+        if arith == "exact" and N * net.tau * net.size > 20_000:
+            continue
+        on = rnnsim.simulate_all(net, N, arith, engine, raw=True, dedup=True)
+        off = rnnsim.simulate_all(net, N, arith, engine, raw=True, dedup=False)
+        assert on.dtype == off.dtype and np.array_equal(on, off), (name, arith)
