@@ -26,6 +26,12 @@ of all documents are never held at once unless ``keep_outputs=True``. The verdic
 largest error and the worst document are identical for every D, backend and number of
 workers (deterministic merge: largest error, then first document, then first position).
 
+Distinct runs only (:mod:`rnnsim.prefix_tree`): after every level, runs whose node values
+are identical bit for bit are merged, since the program is a function of (state, token).
+Networks whose state depends on a bounded suffix of the prefix then run ~b·(number of
+states) runs per level instead of b^m: the demo's N = 20 check advances 5 630 runs by one
+token instead of 2.1·10^6 (``runs_simulated`` in the report; ``dedup=False`` runs every prefix).
+
 Batch strategy (measured, see benchmarks/README.md): the prefix tree does the least work
 (b/(b−1)·b^N runs-tokens instead of N·b^N) and the fewest kernel calls (one per level); at
 batch < 64 the compiled engine is bound by its per-operation cost, not by the batch, so a
@@ -36,7 +42,7 @@ faster (:func:`auto_workers`; on 2 cores numba's threads already share the simul
 worker costs ~2 s to start, so the demo's N = 18 check runs in-process: 6 s against 12–15 s).
 
 ``verify(net, expected, N, *, arithmetic="float64", tol=None, engine="auto", workers=None,
-scheduler=None, shard_depth=None, progress=None, keep_outputs=False) -> VerifyReport``
+scheduler=None, shard_depth=None, progress=None, keep_outputs=False, dedup=True) -> VerifyReport``
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ from rnnsim.errors import EngineRangeExceeded, EngineUnavailable, InputError
 from rnnsim.simulate import check_length
 from rnnsim.strings import nth_string
 
+from rnnsim.prefix_tree import advance_level
 from .sharding import default_workers, run_shards
 
 __all__ = ["VerifyReport", "verify", "plan_depth", "auto_workers", "MAX_SHARD_DOCS", "MIN_SHARD_DOCS"]
@@ -98,6 +105,7 @@ class VerifyReport:
     workers: int
     retries: int
     lost_workers: int
+    runs_simulated: int = 0              # runs advanced by one token, over the whole tree
     events: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     outputs: np.ndarray | None = field(default=None, repr=False)
@@ -170,6 +178,7 @@ class _Job:
     engine: str
     D: int
     keep: bool
+    dedup: bool = True
 
     @property
     def exact(self) -> bool:
@@ -275,19 +284,23 @@ def _compare_level(job: _Job, worst: _Worst, raw_out, m: int, lo: int) -> Any:
 
 # ---- the shard -------------------------------------------------------------------------------------
 
+def _advance_level(job: _Job, ex, state, idx: np.ndarray, m: int, timing: dict):
+    t = time.perf_counter()
+    state, idx, out, runs = advance_level(ex, state, idx, job.b, (m - 1) * job.net.tau, dedup=job.dedup)
+    timing["runs"] = timing.get("runs", 0) + runs
+    timing["simulate"] = timing.get("simulate", 0.0) + time.perf_counter() - t
+    return state, idx, out
+
+
 def _run_levels(job: _Job, ex, state, P: int, worst: _Worst, timing: dict) -> list:
     """Levels D+1 … N below prefix P (index at depth D) from ``state`` (one run)."""
-    b, N, D, tau = job.b, job.N, job.D, job.net.tau
+    b, N, D = job.b, job.N, job.D
     kept = []
+    idx = np.zeros(1, dtype=np.int64)
     for m in range(D + 1, N + 1):
-        width = b ** (m - 1 - D)
-        t = time.perf_counter()
-        state = ex.take(state, np.repeat(np.arange(width), b))
-        toks = np.tile(np.arange(b, dtype=np.int64), width)
-        state, o = ex.advance(state, toks, (m - 1) * tau)
+        state, idx, o = _advance_level(job, ex, state, idx, m, timing)
         t2 = time.perf_counter()
         out = _compare_level(job, worst, o, m, P * b ** (m - D))
-        timing["simulate"] += t2 - t
         timing["compare"] += time.perf_counter() - t2
         if job.keep:
             kept.append(out)
@@ -306,7 +319,7 @@ def _shard(job: _Job, arg) -> dict:
     timing["setup"] = time.perf_counter() - t
     worst = _Worst()
     kept = _run_levels(job, ex, state, P, worst, timing)
-    return {"P": P, "worst": worst.best, "timing": timing, "kept": kept}
+    return {"P": P, "worst": worst.best, "timing": timing, "kept": kept, "runs": timing.pop("runs", 0)}
 
 
 # ---- the whole run -----------------------------------------------------------------------------------
@@ -327,20 +340,22 @@ def _check_expected(expected, b: int, N: int) -> None:
 
 def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str = "auto",
            workers: int | None = None, scheduler=None, shard_depth: int | None = None,
-           progress: bool | None = None, keep_outputs: bool = False, _fault: dict | None = None) -> VerifyReport:
+           progress: bool | None = None, keep_outputs: bool = False, dedup: bool = True,
+           _fault: dict | None = None) -> VerifyReport:
     """Check ``net`` against ``expected`` on every document of Σ^N (module docstring).
 
     ``workers``: local processes (None: :func:`auto_workers`); ``scheduler``: a Dask scheduler address
     (``tcp://host:8786``) or a ``distributed.Client`` — shards then run on that cluster;
     ``shard_depth``: D (None: :func:`plan_depth` for ``workers``, or for DASK_PLAN_WORKERS on a
     cluster); ``tol``: largest allowed error (default
-    1e-9, exact arithmetic 0); ``keep_outputs``: also return the (b^N, N) output matrix.
+    1e-9, exact arithmetic 0); ``keep_outputs``: also return the (b^N, N) output matrix;
+    ``dedup``: run identical runs once (module docstring; False runs every prefix).
     """
     if not (isinstance(N, int) and N >= 1):
         raise InputError(f"document length N must be a positive integer, got {N!r}")
     check_length(net, N)
     kw = dict(arithmetic=arithmetic, tol=tol, workers=workers, scheduler=scheduler, shard_depth=shard_depth,
-              progress=progress, keep_outputs=keep_outputs, fault=_fault)
+              progress=progress, keep_outputs=keep_outputs, dedup=dedup, fault=_fault)
     try:
         return _verify(net, expected, N, engine=engine, **kw)
     except (EngineRangeExceeded, EngineUnavailable) as e:
@@ -351,7 +366,7 @@ def verify(net, expected, N: int, *, arithmetic="float64", tol=None, engine: str
 
 
 def _verify(net, expected, N: int, *, arithmetic, tol, engine, workers, scheduler, shard_depth, progress,
-            keep_outputs, fault) -> VerifyReport:
+            keep_outputs, dedup, fault) -> VerifyReport:
     t_start = time.perf_counter()
     b = net.alphabet
     _check_expected(expected, b, N)
@@ -366,23 +381,24 @@ def _verify(net, expected, N: int, *, arithmetic, tol, engine, workers, schedule
     D = plan_depth(b, N, workers) if shard_depth is None else int(shard_depth)
     if not 0 <= D <= N - 1:
         raise InputError(f"shard depth must be in 0 … N−1 = {N - 1}, got {D}")
-    job = _Job(net, expected, N, b, arith, eng.name, D, keep_outputs)
+    job = _Job(net, expected, N, b, arith, eng.name, D, keep_outputs, dedup)
 
     # levels 1 … D here (the top of the tree), then one shard per prefix of length D
     t = time.perf_counter()
     ex = _executor(job)
     state = ex.init_state(1)
+    idx = np.zeros(1, dtype=np.int64)
     worst = _Worst()
     top = []
+    top_timing = {"simulate": 0.0}
     for m in range(1, D + 1):
-        state = ex.take(state, np.repeat(np.arange(b ** (m - 1)), b))
-        state, o = ex.advance(state, np.tile(np.arange(b, dtype=np.int64), b ** (m - 1)), (m - 1) * net.tau)
+        state, idx, o = _advance_level(job, ex, state, idx, m, top_timing)
         top.append(_compare_level(job, worst, o, m, 0))
     inline = scheduler is None and workers == 1
     if D == 0:
         args = [(0, None)]
     else:
-        args = [(P, ex.node_values(state, P)) for P in range(b ** D)]
+        args = [(P, ex.node_values(state, int(idx[P]))) for P in range(b ** D)]
     t_top = time.perf_counter() - t
 
     if not inline and len(args) > 1:
@@ -394,6 +410,7 @@ def _verify(net, expected, N: int, *, arithmetic, tol, engine, workers, schedule
             worst.offer(*r["worst"])
     err, doc, pos, out_v, want_v = worst.best
     timings = {"top": t_top, "shards_wall": stats.wall_s}
+    runs = top_timing.get("runs", 0) + sum(r["runs"] for r in results)
     for key in ("setup", "simulate", "compare"):
         timings[key] = sum(r["timing"][key] for r in results)
     timings["total"] = time.perf_counter() - t_start
@@ -403,7 +420,8 @@ def _verify(net, expected, N: int, *, arithmetic, tol, engine, workers, schedule
         worst_output=out_v, worst_expected=want_v, N=N, b=b, documents=b ** N,
         outputs_checked=sum(b ** m for m in range(1, N + 1)), arithmetic=str(arith), engine=eng.name,
         shard_depth=D, shards=len(args), backend=stats.backend, workers=stats.workers, retries=stats.retries,
-        lost_workers=stats.lost_workers, events=stats.events, timings=timings, outputs=outputs)
+        lost_workers=stats.lost_workers, runs_simulated=runs, events=stats.events, timings=timings,
+        outputs=outputs)
 
 
 def _assemble(job: _Job, top: list, results: list) -> np.ndarray:

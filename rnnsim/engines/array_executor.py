@@ -60,6 +60,10 @@ class ArrayExecutor(Executor):
     def take(self, state, rows):
         return np.ascontiguousarray(state[:, np.asarray(rows, dtype=np.int64)])
 
+    def run_keys(self, state):
+        cols = np.ascontiguousarray(self._host(state).T)           # one row of raw values per run
+        return cols.view(np.dtype((np.void, cols.shape[1] * cols.itemsize))).reshape(-1)
+
     def node_values(self, state, row):
         return [raw_value(v, self.arith) for v in self._host(state)[:, row]]
 

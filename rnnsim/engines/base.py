@@ -14,6 +14,9 @@ An engine compiles a lowered :class:`~rnnsim.program.Program` for one arithmetic
   messages are the same;
 * ``advance(state, tokens, t0)`` — one token per run (B,), τ steps (defined here);
 * ``take(state, rows)`` — the runs at ``rows`` (forking a prefix into its continuations);
+* ``run_keys(state)`` — one key per run (a list of hashables, or a NumPy array of raw
+  ``void`` keys), equal exactly when the two runs' node values are identical bit for bit (the program is a function of (state, token), so two
+  such runs stay identical under the same tokens: verification runs each once);
 * ``node_values(state, row)`` / ``set_node_values(state, row, values)`` — exact values of
   every node of one run, in node order (the recorder, the transplant test);
 * ``tokens_per_call(batch)`` — how many tokens ``simulate_batch`` feeds per
@@ -60,6 +63,11 @@ class Executor(ABC):
 
     @abstractmethod
     def take(self, state, rows: np.ndarray): ...
+
+    def run_keys(self, state) -> list:
+        """One key per run (hashables, or an array of void keys): equal iff the runs' values are
+        identical bit for bit."""
+        raise NotImplementedError(f"engine {self.engine_name!r} does not compare run states")
 
     @abstractmethod
     def node_values(self, state, row: int) -> list:

@@ -9,6 +9,8 @@ each operation exactly and then truncates it with Q (see :mod:`rnnsim.arith`); i
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from ..arith import Fixed, Float64, NodeValueSignal
@@ -54,6 +56,10 @@ class ReferenceExecutor(Executor):
 
     def take(self, state, rows):
         return [list(state[int(r)]) for r in rows]
+
+    def run_keys(self, state):
+        # floats by their bits (−0.0 and 0.0 differ, NaNs by payload); ints/Fractions as they are
+        return [tuple(struct.pack("<d", v) if isinstance(v, float) else v for v in run) for run in state]
 
     def node_values(self, state, row):
         return [self.arith.to_exact(v) for v in state[row]]
