@@ -84,7 +84,7 @@ def lane_width() -> tuple[int, tuple[str, ...]]:
     """(W, ISA flags) for this machine: one vector register of doubles. Measured on round 5
     of ``boosting.iterate`` (k = 2): W = 8 with ``-mavx512f`` 1.2 s per token at batch 16,
     W = 4 with ``-mavx2`` 2.0 s; W = 8 with only AVX2 (two registers) 5× slower and W = 16
-    with AVX-512 5× slower (spills), W = 4 without an ISA flag 2× slower than W = 2.
+    with AVX-512 5× slower (spills); without an ISA flag (SSE2) W = 4 1.4–2× slower than W = 2.
     ``RNNSIM_NATIVE_WIDTH`` forces W (with no ISA flag unless the machine has one that fits)."""
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     flags = _cpu_flags() if x86 else frozenset()
@@ -119,8 +119,13 @@ def build_library(src: str, flags: tuple[str, ...]) -> ctypes.CDLL:
         d = cache_dir()
         so = d / f"rnn_{key[:32]}.so"
         if not so.exists():
-            d.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=d, prefix=".build-") as tmp:
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+                tmpdir = tempfile.TemporaryDirectory(dir=d, prefix=".build-")
+            except OSError as e:
+                raise EngineUnavailable(f"engine 'native' cannot write its cache directory {d} ({e}); "
+                                        "set RNNSIM_NATIVE_CACHE to a writable directory") from None
+            with tmpdir as tmp:
                 c, out = Path(tmp) / "kernel.c", Path(tmp) / "kernel.so"
                 c.write_text(src)
                 r = subprocess.run([cc, *flags, "-x", "c", str(c), "-o", str(out)], capture_output=True, text=True)

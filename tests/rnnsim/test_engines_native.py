@@ -272,6 +272,15 @@ def test_a_failing_compiler_is_named_with_the_start_of_its_messages(monkeypatch,
                              "kernel.c:1: error: no vectors today")
 
 
+def test_an_unwritable_cache_directory_is_named(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("RNNSIM_NATIVE_CACHE", str(blocker / "cache"))
+    with pytest.raises(EngineUnavailable, match=r"engine 'native' cannot write its cache directory .*file/cache .*"
+                       r"set RNNSIM_NATIVE_CACHE to a writable directory"):
+        native_engine.build_library("int rnn_run(void) { return 1; }\n", ())
+
+
 def test_compiled_libraries_are_cached_on_disk_and_reused(monkeypatch, tmp_path):
     monkeypatch.setenv("RNNSIM_NATIVE_CACHE", str(tmp_path))
     src = "int rnn_run(void) { return 7; }\n"
