@@ -139,16 +139,17 @@ def build_library(src: str, flags: tuple[str, ...]) -> ctypes.CDLL:
 
 
 def native_kernel(program, arith, plan, width: int, isa: tuple[str, ...]):
+    """The compiled ``rnn_run`` of ``plan`` (cached per program, arithmetic, W and plan object)."""
     per = _KERNELS.setdefault(program, {})
     key = (str(arith), width, isa)
-    if key not in per:
+    if key not in per or per[key][0] is not plan:
         src = native_source(plan, program, width)
         dump_plan(plan, program, arith, "native", text=src, suffix="c")
         fn = build_library(src, isa).rnn_run
         fn.restype = ctypes.c_int
         fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_longlong] * 6 + [ctypes.c_void_p] * 5
-        per[key] = fn
-    return per[key]
+        per[key] = (plan, fn)
+    return per[key][1]
 
 
 _POOL: ThreadPoolExecutor | None = None

@@ -212,6 +212,23 @@ def test_reciprocal_of_zero_in_one_step_names_the_node_first_in_node_order():
     ref, got = errs
     assert str(got) == str(ref)
     assert (got.node, got.time) == ("p", 1)
+    # the lowering emits p's operations first; the rule must not rest on that: run a plan
+    # with q's operations (affine, recip) moved before p's
+    import dataclasses
+
+    from rnnsim.engines.native_engine import NativeExecutor
+    plan = NativeEngine().plan(rnn.program, F64)
+    assert [int(a) for a in plan.aux] == [1, 1, 1, 2, 2]          # p = node 1, q = node 2
+    perm = [3, 4, 0, 1, 2]
+    moved = dataclasses.replace(plan, ops=np.ascontiguousarray(plan.ops[:, perm]), aux=plan.aux[perm],
+                                kconst=plan.kconst[perm], terminal=plan.terminal[perm])
+    ex = NativeExecutor(rnn.program, F64, moved)
+    with pytest.raises(ReciprocalOfZero) as ei:
+        ex.advance_many(ex.init_state(3), docs, 0)
+    assert str(ei.value) == str(ref)
+    ok = np.zeros((2, 3), dtype=np.int64)                         # no zero: the moved plan computes the same
+    want = rnnsim.simulate_batch(rnn, ok, "float64", engine="reference", raw=True)
+    assert np.array_equal(ex.advance_many(ex.init_state(2), ok, 0)[1], want)
 
 
 def test_a_failing_run_keeps_its_start_state():
