@@ -75,6 +75,34 @@ def node_names(e: Expr) -> frozenset[str]:
     return got
 
 
+def names_read(exprs) -> set[str]:
+    """The names of the nodes read by any of ``exprs``: one walk over their distinct
+    subexpressions together (a subexpression shared by several is visited once), no set
+    per expression (validation asks this of every transition of a network)."""
+    out: set[str] = set()
+    seen: set[int] = set()
+    stack: list = list(exprs)
+    pop, push, add_seen, add_name = stack.pop, stack.extend, seen.add, out.add
+    while stack:
+        x = pop()
+        t = type(x)
+        if t is Node:
+            add_name(x.name)
+            continue
+        i = id(x)
+        if i in seen:
+            continue
+        add_seen(i)
+        known = x.__dict__.get("_n")
+        if known is not None:
+            out |= known
+        elif t is Affine:
+            push([e for e, _ in x.terms])
+        else:
+            push(x.children())
+    return out
+
+
 def struct_eq(a: Expr, b: Expr) -> bool:
     """Structural equality, each (a-subexpression, b-subexpression) pair compared once."""
     done: set[tuple[int, int]] = set()
