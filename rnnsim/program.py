@@ -24,6 +24,7 @@ from fractions import Fraction
 import numpy as np
 
 from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU
+from .gcpause import gc_paused
 
 CONST, AFFINE, RELU, PROD, RECIP = 0, 1, 2, 3, 4
 OPNAMES = {CONST: "const", AFFINE: "affine", RELU: "relu", PROD: "prod", RECIP: "recip"}
@@ -101,6 +102,11 @@ class Program:
 
 
 def lower(rnn) -> Program:
+    with gc_paused():      # an acyclic table built from millions of objects (rnnsim.gcpause)
+        return _lower(rnn)
+
+
+def _lower(rnn) -> Program:
     names = rnn.nodes
     n = len(names)
     index = {nm: i for i, nm in enumerate(names)}

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..arith import Fixed, Float64
 from ..errors import UnsupportedFormat
+from ..gcpause import gc_paused
 from ..program import AFFINE, PROD, RECIP, RELU
 from .exactness import PATH_INT_WEIGHTS, PATH_RECIP_WIDE, PATH_WIDE, fixed_paths
 from .raw import program_constants
@@ -127,11 +128,12 @@ def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> K
     """Lower ``program`` for ``arith`` (float64 or Fixed) by the passes of :data:`PASSES`;
     raises UnsupportedFormat (naming the pass) when a format cannot run exactly."""
     ctx = _Ctx(program, arith, engine, fuse)
-    for name, run in PASSES:
-        try:
-            run(ctx)
-        except UnsupportedFormat as e:
-            raise UnsupportedFormat(f"{e} [kernel plan pass {name!r}]") from None
+    with gc_paused():       # acyclic tables from hundreds of thousands of objects (rnnsim.gcpause)
+        for name, run in PASSES:
+            try:
+                run(ctx)
+            except UnsupportedFormat as e:
+                raise UnsupportedFormat(f"{e} [kernel plan pass {name!r}]") from None
     return ctx.plan
 
 
