@@ -191,6 +191,7 @@ class Expr:
             names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))
         return tuple(getattr(self, n) for n in names)
 
+    # (each class below spells its fields out as _fields: the same tuple, without the lookup)
     def __hash__(self):
         h = self.__dict__.get("_h")
         if h is None:
@@ -240,6 +241,9 @@ def _cmp_msg(op: str) -> str:
 class Const(Expr):
     value: Number
 
+    def _fields(self):
+        return (self.value,)
+
     def __post_init__(self):
         object.__setattr__(self, "value", exact(self.value))
 
@@ -261,6 +265,9 @@ class Const(Expr):
 class Node(Expr):
     name: str
 
+    def _fields(self):
+        return (self.name,)
+
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise NetworkError(f"node names are non-empty strings, got {self.name!r}")
@@ -281,6 +288,9 @@ class Affine(Expr):
 
     terms: tuple[tuple[Expr, Number], ...]
     const: Number = 0
+
+    def _fields(self):
+        return (self.terms, self.const)
 
     def __post_init__(self):
         object.__setattr__(self, "terms", tuple((e, _weight(w, e)) for e, w in self.terms))
@@ -328,6 +338,9 @@ class Affine(Expr):
 class ReLU(Expr):
     arg: Expr
 
+    def _fields(self):
+        return (self.arg,)
+
     def children(self):
         return (self.arg,)
 
@@ -343,6 +356,9 @@ class Prod(Expr):
     left: Expr
     right: Expr
 
+    def _fields(self):
+        return (self.left, self.right)
+
     def children(self):
         return (self.left, self.right)
 
@@ -356,6 +372,9 @@ class Prod(Expr):
 @dataclass(frozen=True, eq=False, repr=False)
 class Recip(Expr):
     arg: Expr
+
+    def _fields(self):
+        return (self.arg,)
 
     def children(self):
         return (self.arg,)

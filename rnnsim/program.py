@@ -114,7 +114,8 @@ def _lower(rnn) -> Program:
     consts: list = []
 
     def cidx(v) -> int:
-        key = (type(v) is Fraction, v)
+        # a Fraction and an int never share an entry; the key avoids hashing Fractions
+        key = (v.numerator, v.denominator) if type(v) is Fraction else v
         k = const_idx.get(key)
         if k is None:
             k = len(consts)
