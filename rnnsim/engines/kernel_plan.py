@@ -289,35 +289,28 @@ def _pass_tables(ctx):
         kconst.append(0)
         counts["copy"] = counts.get("copy", 0) + 1
 
-    def phys(r, par):
-        if r < 0:
-            return -1
-        if r < n:
-            return r + par * n
-        if r < 2 * n:
-            return r - n + (1 - par) * n
-        return r
-
+    # physical rows of both parities, by array masks (see _phys)
     nk = len(rows)
+    tab = np.asarray(rows, dtype=np.int64).reshape(nk, 4)
+    code = tab[:, 0]
+    a_is_row = ~np.isin(code, AFFINE_CODES + (K_CONST,))      # an Affine's a, b are term ranges
+    b_is_row = np.isin(code, (K_PROD, K_PROD_WIDE))
+    trow_a = np.asarray(trow, dtype=np.int64)
+    trow2_a = np.asarray(trow2, dtype=np.int64)
+    check_a = np.asarray(ctx.check_nodes, dtype=np.int64) + n
     ops = np.zeros((2, nk, 4), dtype=np.int32)
     trows = np.zeros((2, len(trow)), dtype=np.int32)
     trows2 = np.zeros((2, len(trow)), dtype=np.int32)
+    check_rows = np.zeros((2, len(ctx.check_nodes)), dtype=np.int32)
     for par in (0, 1):
-        tab = []                # built as a list, stored at once (numpy item assignment is slow)
-        for code, d, a, b in rows:
-            if code in AFFINE_CODES:
-                tab.append((code, phys(d, par), a, b))
-            elif code in (K_PROD, K_PROD_WIDE):
-                tab.append((code, phys(d, par), phys(a, par), phys(b, par)))
-            elif code == K_CONST:
-                tab.append((code, phys(d, par), 0, 0))
-            else:
-                tab.append((code, phys(d, par), phys(a, par), 0))
-        ops[par] = np.asarray(tab, dtype=np.int32).reshape(nk, 4)
-        trows[par] = [phys(r, par) for r in trow]
-        trows2[par] = [phys(r, par) for r in trow2]
-    check_rows = np.array([[phys(n + u, par) for u in ctx.check_nodes] for par in (0, 1)],
-                          dtype=np.int32).reshape(2, len(ctx.check_nodes))
+        t = tab.copy()
+        t[:, 1] = _phys(tab[:, 1], par, n)
+        t[:, 2] = np.where(a_is_row, _phys(tab[:, 2], par, n), tab[:, 2])
+        t[:, 3] = np.where(b_is_row, _phys(tab[:, 3], par, n), tab[:, 3])
+        ops[par] = t
+        trows[par] = _phys(trow_a, par, n)
+        trows2[par] = _phys(trow2_a, par, n)
+        check_rows[par] = _phys(check_a, par, n)
     dtype = np.int64 if ctx.fixed else np.float64
     p = ctx.program
     ctx.plan = KernelPlan(
@@ -330,6 +323,18 @@ def _pass_tables(ctx):
         frac_bits=ctx.f, max_raw=ctx.max_raw, saturate=ctx.fixed and ctx.arith.overflow == "saturate",
         fused=ctx.fuse, counts=counts,
     )
+
+
+def _phys(r: np.ndarray, par: int, n: int) -> np.ndarray:
+    """Physical rows at step parity ``par`` of virtual rows ``r`` (int64 array): −1 stays −1;
+    a current-bank row ``[0, n)`` moves to bank ``par``, a next-bank row ``[n, 2n)`` to bank
+    ``1 − par``; temporaries stay."""
+    out = r.copy()
+    cur = (r >= 0) & (r < n)
+    nxt = (r >= n) & (r < 2 * n)
+    out[cur] += par * n
+    out[nxt] += (1 - par) * n - n
+    return out
 
 
 PASSES = (
