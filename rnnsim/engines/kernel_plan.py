@@ -30,6 +30,7 @@ exact in 64/128-bit arithmetic and picks the path of every operation), ``operati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
@@ -39,6 +40,8 @@ from ..gcpause import gc_paused
 from ..program import AFFINE, PROD, RECIP, RELU
 from .exactness import PATH_INT_WEIGHTS, PATH_RECIP_WIDE, PATH_WIDE, fixed_paths
 from .raw import program_constants
+
+_NO_SECOND = repeat(-1)     # the second factor of a plain term: none
 
 # kernel opcodes
 (K_CONST, K_AFFINE, K_RELU, K_PROD, K_RECIP, K_COPY, K_AFFINE_INT, K_AFFINE_WIDE, K_PROD_WIDE,
@@ -85,7 +88,7 @@ class KernelPlan:
         return bool(np.isin(self.ops[0, :, 0], WIDE_CODES).any())
 
 
-@dataclass
+@dataclass(slots=True)
 class _VOp:
     """One operation of the plan before rows are assigned (registers are Program registers)."""
 
@@ -170,10 +173,10 @@ def _pass_operations(ctx):
             vops.append(_VOp(K_CONST, n + k, owner, const=conv[op_c[k]]))
         elif c == AFFINE:
             code = K_AFFINE_WIDE if path == PATH_WIDE else K_AFFINE_INT if path == PATH_INT_WEIGHTS else K_AFFINE
-            ws = [conv[j] for j in term_w[a:b]]
+            ws = map(conv.__getitem__, term_w[a:b])
             if code == K_AFFINE_INT:
                 ws = [w >> f for w in ws]
-            terms = [(w, r, -1) for w, r in zip(ws, term_reg[a:b])]
+            terms = list(zip(ws, term_reg[a:b], _NO_SECOND))
             vops.append(_VOp(code, n + k, owner, terms=terms, const=conv[op_c[k]]))
         elif c == PROD:
             vops.append(_VOp(K_PROD_WIDE if path == PATH_WIDE else K_PROD, n + k, owner, a=a, b=b))
@@ -346,10 +349,14 @@ PASSES = (
 
 def _fuse(vops: list[_VOp], n: int, is_src: set) -> list[_VOp]:
     """ReLU(Affine) → AFFINE_RELU; single-use Prod terms → product terms (module docstring)."""
-    readers: dict[int, list[int]] = {}
+    # how often each register is read, and by which op (the last one): "read only by op i"
+    # is n_reads[r] == 1 and reader[r] == i
+    n_reads: dict[int, int] = {}
+    reader: dict[int, int] = {}
     for i, v in enumerate(vops):
         for r in v.reads():
-            readers.setdefault(r, []).append(i)
+            n_reads[r] = n_reads.get(r, 0) + 1
+            reader[r] = i
     by_reg = {v.reg: i for i, v in enumerate(vops)}
     gone: set[int] = set()
     out = list(vops)
@@ -359,7 +366,7 @@ def _fuse(vops: list[_VOp], n: int, is_src: set) -> list[_VOp]:
             for w, r, r2 in v.terms:
                 j = by_reg.get(r)
                 if (r2 < 0 and j is not None and vops[j].code == K_PROD and r not in is_src
-                        and readers.get(r) == [i]):
+                        and n_reads[r] == 1 and reader[r] == i):
                     new_terms.append((w, vops[j].a, vops[j].b))
                     gone.add(j)
                 else:
@@ -368,7 +375,7 @@ def _fuse(vops: list[_VOp], n: int, is_src: set) -> list[_VOp]:
         elif v.code == K_RELU:
             j = by_reg.get(v.a)
             if (j is not None and out[j].code in (K_AFFINE, K_AFFINE_INT) and v.a not in is_src
-                    and readers.get(v.a) == [i]):
+                    and n_reads[v.a] == 1 and reader[v.a] == i):
                 src = out[j]
                 code = K_AFFINE_RELU if src.code == K_AFFINE else K_AFFINE_INT_RELU
                 out[i] = _VOp(code, v.reg, src.k, terms=src.terms, const=src.const)
