@@ -362,16 +362,17 @@ def _fuse(vops: list[_VOp], n: int, is_src: set) -> list[_VOp]:
     out = list(vops)
     for i, v in enumerate(vops):
         if v.code in (K_AFFINE, K_AFFINE_INT):
-            new_terms = []
-            for w, r, r2 in v.terms:
+            new_terms = None            # made only when a term is fused (else v stays as it is)
+            for t, (w, r, r2) in enumerate(v.terms):
                 j = by_reg.get(r)
                 if (r2 < 0 and j is not None and vops[j].code == K_PROD and r not in is_src
                         and n_reads[r] == 1 and reader[r] == i):
-                    new_terms.append((w, vops[j].a, vops[j].b))
+                    if new_terms is None:
+                        new_terms = list(v.terms)
+                    new_terms[t] = (w, vops[j].a, vops[j].b)
                     gone.add(j)
-                else:
-                    new_terms.append((w, r, r2))
-            out[i] = _VOp(v.code, v.reg, v.k, terms=new_terms, const=v.const)
+            if new_terms is not None:
+                out[i] = _VOp(v.code, v.reg, v.k, terms=new_terms, const=v.const)
         elif v.code == K_RELU:
             j = by_reg.get(v.a)
             if (j is not None and out[j].code in (K_AFFINE, K_AFFINE_INT) and v.a not in is_src
