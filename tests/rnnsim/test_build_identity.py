@@ -262,3 +262,26 @@ def test_boosting_iterate_builds_lowers_and_plans_as_before():
 @pytest.mark.slow
 def test_benchmark_network_builds_lowers_and_plans_as_before():
     _check(bi.big_cases, EXPECTED_BIG)
+
+
+def test_validation_lists_the_problems_in_the_order_it_did():
+    """Unknown reads are found by one walk over all transitions and placed where the per-node
+    loop put them; expected text printed by main at 5fe708a for the same network."""
+    from rnnsim import Node, relu
+    from rnnsim.errors import NetworkError
+    from rnnsim.network import RNN
+
+    a, b = Node("a"), Node("b")
+    tr = {"a": relu(a + Node("ghost1") - 1), "zz": a + 1, "b": a * Node("ghost2") + Node("ghost0"),
+          "c": "not an expression", "d": b + 2}
+    with pytest.raises(NetworkError) as e:
+        RNN(nodes=["x", "a", "b", "c", "d"], inputs=["x"], output="a", hidden=["a", "d", "a"], tau=1,
+            transitions=tr, init={"a": 1})
+    assert str(e.value) == (
+        "network 'rnn' is invalid (7 problems):\n  node 'a' reads unknown node 'ghost1'\n"
+        "  transition given for unknown node 'zz'\n  node 'b' reads unknown node 'ghost0'\n"
+        "  node 'b' reads unknown node 'ghost2'\n  node 'c': transition is not an expression "
+        "('not an expression' is a string; refer to a node with rnnsim.Node('not an expression') "
+        "(or the expression returned when it was declared))\n"
+        "  hidden node 'd' reads 'b' outside H \u222a I (THEORY \u00a72.5(a)); add them to the hidden set "
+        "or change the transition\n  the hidden set lists a node twice")
