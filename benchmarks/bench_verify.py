@@ -208,9 +208,10 @@ def _clock(fn):
 
 
 def old_path(net, expected, N):
-    """simulate_all + the per-prefix Lemma 2 table (the old BoostedLM.table) + max |diff|."""
+    """simulate_all (every prefix its own run, as it was) + the per-prefix Lemma 2 table (the old
+    BoostedLM.table) + max |diff|."""
     t = time.perf_counter()
-    out = rnnsim.simulate_all(net, N, "float64", engine="numba", progress=False)
+    out = rnnsim.simulate_all(net, N, "float64", engine="numba", progress=False, dedup=False)
     t_sim = time.perf_counter() - t
     want = LM.from_callable(expected, 2, N).to_float().outputs()
     t_table = time.perf_counter() - t - t_sim

@@ -25,6 +25,7 @@ from .engines.base import MAX_TIME
 from .engines.raw import raw_to_exact, raw_to_float, to_float
 from .engines.recorder import record_run
 from .errors import EngineRangeExceeded, EngineUnavailable, InputError
+from .prefix_tree import advance_level
 
 
 @dataclass
@@ -285,10 +286,11 @@ def simulate_batch(rnn, token_matrix, arithmetic="float64", engine: str = "auto"
 
 
 def simulate_all(rnn, N: int, arithmetic="float64", engine: str = "auto", *, raw: bool = False,
-                 progress: bool | None = None) -> np.ndarray:
+                 progress: bool | None = None, dedup: bool = True) -> np.ndarray:
     """Outputs on every document of Σ^N, shape (b^N, N), row d = the base-b digits of d
-    (first token most significant). Prefixes are shared: total work ≈ b/(b−1)·b^N·τ·|R|
-    instead of N·b^N·τ·|R|."""
+    (first token most significant). Prefixes are shared (a prefix tree: total work ≈
+    b/(b−1)·b^N·τ·|R| instead of N·b^N·τ·|R|), and prefixes whose runs are identical bit for
+    bit share one run (:mod:`rnnsim.prefix_tree`; ``dedup=False`` runs every prefix)."""
     if not (isinstance(N, int) and N >= 1):
         raise InputError(f"document length N must be a positive integer, got {N!r}")
     arith = parse_arithmetic(arithmetic)
@@ -301,11 +303,9 @@ def simulate_all(rnn, N: int, arithmetic="float64", engine: str = "auto", *, raw
         ex = _executor(rnn, arith, eng, total, work)
         out = np.empty((total, N), dtype=ex.raw_outputs_dtype())
         state = ex.init_state(1)
+        idx = np.zeros(1, dtype=np.int64)
         for m in _progress(range(1, N + 1), progress, work, "simulate_all", ex, "token"):
-            rows = np.repeat(np.arange(b ** (m - 1)), b)
-            state = ex.take(state, rows)
-            toks = np.tile(np.arange(b, dtype=np.int64), b ** (m - 1))
-            state, o = ex.advance(state, toks, (m - 1) * rnn.tau)
+            state, idx, o, _ = advance_level(ex, state, idx, b, (m - 1) * rnn.tau, dedup=dedup)
             out[:, m - 1] = np.repeat(o, b ** (N - m))
         return out
 

@@ -26,7 +26,7 @@ of all documents are never held at once unless ``keep_outputs=True``. The verdic
 largest error and the worst document are identical for every D, backend and number of
 workers (deterministic merge: largest error, then first document, then first position).
 
-Distinct runs only (:mod:`workflows.prefix_tree`): after every level, runs whose node values
+Distinct runs only (:mod:`rnnsim.prefix_tree`): after every level, runs whose node values
 are identical bit for bit are merged, since the program is a function of (state, token).
 Networks whose state depends on a bounded suffix of the prefix then run ~b·(number of
 states) runs per level instead of b^m: the demo's N = 20 check advances 5 630 runs by one
@@ -68,7 +68,7 @@ from rnnsim.errors import EngineRangeExceeded, EngineUnavailable, InputError
 from rnnsim.simulate import check_length
 from rnnsim.strings import nth_string
 
-from .prefix_tree import advance_level
+from rnnsim.prefix_tree import advance_level
 from .sharding import default_workers, run_shards
 
 __all__ = ["VerifyReport", "verify", "plan_depth", "auto_workers", "MAX_SHARD_DOCS", "MIN_SHARD_DOCS"]

@@ -9,6 +9,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rnnsim
 from rnnsim import Builder, Fixed, recip
@@ -16,8 +18,9 @@ from rnnsim.arith import parse_arithmetic
 from rnnsim.engines import get_engine
 from rnnsim.strings import nth_string
 from tests import catalog
+from tests.strategies import networks
 from workflows import verify as V
-from workflows.prefix_tree import distinct_runs
+from rnnsim.prefix_tree import distinct_runs
 
 pytestmark = pytest.mark.lemma("Lemma 2", "Lemma 3")
 
@@ -143,3 +146,71 @@ def test_runs_differing_in_any_one_node_are_distinct(engine):
             st[u, 1] += 0.5
         rows, inv = distinct_runs(ex.run_keys(st))
         assert rows == [0, 1] and inv.tolist() == [0, 1, 0], net.program.names[u]
+
+
+@pytest.mark.parametrize("name", sorted(catalog.CASES))
+def test_simulate_all_with_shared_runs_equals_every_prefix_run(name):
+    """simulate_all runs the same tree: bit-identical outputs (raw), every format and engine."""
+    net = catalog.build(name)
+    N = min(catalog.CASES[name].N, 6)
+    for arith, engine in (("float64", "numba"), (catalog.CASES[name].fixed, "auto"), ("exact", "reference")):
+        if arith == "exact" and N * net.tau * net.size > 20_000:
+            continue
+        on = rnnsim.simulate_all(net, N, arith, engine, raw=True, dedup=True)
+        off = rnnsim.simulate_all(net, N, arith, engine, raw=True, dedup=False)
+        assert on.dtype == off.dtype and np.array_equal(on, off), (name, arith)
+
+
+def _all_or_error(net, N, arith, engine, dedup):
+    try:
+        return rnnsim.simulate_all(net, N, arith, engine, raw=True, dedup=dedup)
+    except rnnsim.RNNSimError as e:
+        return (type(e).__name__, str(e))
+
+
+@settings(max_examples=60)
+@given(networks(bounded_digits=True, max_nodes=5, max_depth=3), st.integers(1, 4),
+       st.sampled_from([("float64", "reference"), ("float64", "numba"), ("exact", "reference"),
+                        ("fixed:4:8", "numba")]))
+def test_random_networks_shared_runs_change_nothing(net, N, fmt):
+    """Random networks (run states collide often: few nodes, small values): the same outputs,
+    or the same error with the same message, with and without shared runs."""
+    arith, engine = fmt
+    on = _all_or_error(net, N, arith, engine, True)
+    off = _all_or_error(net, N, arith, engine, False)
+    if isinstance(off, tuple):
+        assert on == off
+    else:
+        assert not isinstance(on, tuple) and np.array_equal(on, off, equal_nan=arith == "float64")
+
+
+def _two_recips():
+    """From time 2 on (d = 1), a = 1/(1 + p − x) is undefined after ·01 and b = 1/(2 − p − x)
+    after ·11 (p: the last token). Before that both are defined, and the runs after 00 and 10
+    (after 01 and 11) are identical, so level 3 runs shared runs."""
+    b = Builder("g")
+    x = b.input("x")
+    p = b.node("g.p", init=0)
+    c = b.node("g.c", init=0)
+    d = b.node("g.d", init=0)
+    a = b.node("g.a", init=1)
+    e = b.node("g.b", init=1)
+    b.update(p, x)
+    b.update(c, 1 + 0 * c)
+    b.update(d, c)
+    b.update(a, recip(1 + d * p - x + (1 - d)) + 0 * a)          # d = 0: 1/(2 − x); d = 1: 1/(1 + p − x)
+    b.update(e, recip(2 - d * p - x + 2 * (1 - d)) + 0 * e)      # d = 0: 1/(4 − x); d = 1: 1/(2 − p − x)
+    b.output(a)
+    return b.build()
+
+
+@pytest.mark.parametrize("engine", ["reference", "numba"])
+def test_of_two_failing_prefixes_the_first_documents_error_is_raised(engine):
+    """Prefixes 001 and 011 fail in the same step at different nodes: the error is 001's
+    (node g.a), with shared runs as without, in simulate_all and in verify."""
+    net = _two_recips()
+    for dedup in (True, False):
+        with pytest.raises(rnnsim.ReciprocalOfZero, match=r"^node 'g\.a' at time 2"):
+            rnnsim.simulate_all(net, 3, "float64", engine, dedup=dedup)
+        with pytest.raises(rnnsim.ReciprocalOfZero, match=r"^node 'g\.a' at time 2"):
+            V.verify(net, uniform(2), 3, engine=engine, workers=1, shard_depth=0, dedup=dedup, progress=False)
