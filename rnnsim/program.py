@@ -140,10 +140,10 @@ def _lower(rnn) -> Program:
         op_node.append(owner)
         return n + len(op_code) - 1
 
-    # Each transition is walked in post-order (children right to left, as Expr.walk does); a
-    # subexpression already lowered — the same object (by id) or an equal one (reg_of) — is
-    # not entered again: its whole subtree is lowered already, so the walk of the original
-    # formulation would emit nothing there. ``by_id`` gives every lowered object's register.
+    # Each transition is walked in post-order (children right to left, as Expr.walk does); an
+    # object already lowered (by id) is not entered again: its whole subtree is lowered
+    # already. An equal subexpression lowered before (reg_of) is found when the walk leaves
+    # it. ``by_id`` gives every lowered object's register.
     src = np.full(n, -1, dtype=np.int64)
     by_id: dict[int, int] = {}
     transitions = rnn.transitions
@@ -160,12 +160,7 @@ def _lower(rnn) -> Program:
             if not expanded:
                 if t is Node:
                     continue
-                i = id(e)
-                if i in by_id:
-                    continue
-                r = reg_of.get(e)
-                if r is not None:
-                    by_id[i] = r
+                if id(e) in by_id:
                     continue
                 push((e, True))
                 if t is Affine:
@@ -177,6 +172,10 @@ def _lower(rnn) -> Program:
                 continue
             i = id(e)
             if i in by_id:          # reached twice in this walk: lowered at the first
+                continue
+            r = reg_of.get(e)       # hashed here, after its children (deep chains: no recursion)
+            if r is not None:       # an equal subexpression is lowered already
+                by_id[i] = r
                 continue
             if t is Const:
                 reg = emit(CONST, 0, 0, cidx(e.value), owner)
