@@ -64,10 +64,10 @@ class Executor(ABC):
     @abstractmethod
     def take(self, state, rows: np.ndarray): ...
 
-    def run_keys(self, state) -> list:
+    @abstractmethod
+    def run_keys(self, state):
         """One key per run (hashables, or an array of void keys): equal iff the runs' values are
         identical bit for bit."""
-        raise NotImplementedError(f"engine {self.engine_name!r} does not compare run states")
 
     @abstractmethod
     def node_values(self, state, row: int) -> list:
