@@ -61,33 +61,48 @@ class Expr:
     __slots__ = ()
 
     # ---- operators -------------------------------------------------------------------
+    # A plain int or Fraction operand is taken as the constant itself (what as_expr would
+    # wrap in a Const and _affine_sum unwrap again): building a big network calls these
+    # hundreds of thousands of times.
     def __add__(self, other):
-        return _affine_sum([(self, 1), (as_expr(other), 1)])
+        if type(other) in _PLAIN:
+            return _affine_sum(((self, 1),), other)
+        return _affine_sum(((self, 1), (as_expr(other), 1)))
 
     def __radd__(self, other):
-        return _affine_sum([(as_expr(other), 1), (self, 1)])
+        if type(other) in _PLAIN:
+            return _affine_sum(((self, 1),), other)
+        return _affine_sum(((as_expr(other), 1), (self, 1)))
 
     def __sub__(self, other):
-        return _affine_sum([(self, 1), (as_expr(other), -1)])
+        if type(other) in _PLAIN:
+            return _affine_sum(((self, 1),), -other)
+        return _affine_sum(((self, 1), (as_expr(other), -1)))
 
     def __rsub__(self, other):
-        return _affine_sum([(as_expr(other), 1), (self, -1)])
+        if type(other) in _PLAIN:
+            return _affine_sum(((self, -1),), other)
+        return _affine_sum(((as_expr(other), 1), (self, -1)))
 
     def __neg__(self):
-        return _affine_sum([(self, -1)])
+        return _affine_sum(((self, -1),))
 
     def __pos__(self):
         return self
 
     def __mul__(self, other):
+        if type(other) in _PLAIN:
+            return _affine_sum(((self, other),))
         other = as_expr(other)
         if isinstance(other, Const):
-            return _affine_sum([(self, other.value)])
+            return _affine_sum(((self, other.value),))
         if isinstance(self, Const):
-            return _affine_sum([(other, self.value)])
+            return _affine_sum(((other, self.value),))
         return Prod(self, other)
 
     def __rmul__(self, other):
+        if type(other) in _PLAIN:
+            return _affine_sum(((self, other),))
         return as_expr(other).__mul__(self)
 
     def __truediv__(self, other):
@@ -176,6 +191,7 @@ class Expr:
             names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))
         return tuple(getattr(self, n) for n in names)
 
+    # (each class below spells its fields out as _fields: the same tuple, without the lookup)
     def __hash__(self):
         h = self.__dict__.get("_h")
         if h is None:
@@ -225,8 +241,18 @@ def _cmp_msg(op: str) -> str:
 class Const(Expr):
     value: Number
 
+    def _fields(self):
+        return (self.value,)
+
     def __post_init__(self):
         object.__setattr__(self, "value", exact(self.value))
+
+    @classmethod
+    def _exact(cls, value) -> "Const":
+        """A Const of a value that is already exact: skips the conversion."""
+        k = object.__new__(cls)
+        object.__setattr__(k, "value", value)
+        return k
 
     def _eval(self, env, arith, memo):
         return arith.const(self.value)
@@ -238,6 +264,9 @@ class Const(Expr):
 @dataclass(frozen=True, eq=False, repr=False)
 class Node(Expr):
     name: str
+
+    def _fields(self):
+        return (self.name,)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -260,6 +289,9 @@ class Affine(Expr):
     terms: tuple[tuple[Expr, Number], ...]
     const: Number = 0
 
+    def _fields(self):
+        return (self.terms, self.const)
+
     def __post_init__(self):
         object.__setattr__(self, "terms", tuple((e, _weight(w, e)) for e, w in self.terms))
         object.__setattr__(self, "const", exact(self.const))
@@ -274,7 +306,7 @@ class Affine(Expr):
         return a
 
     def children(self):
-        return tuple(e for e, _ in self.terms)
+        return tuple([e for e, _ in self.terms])
 
     def _eval(self, env, arith, memo):
         return arith.affine(
@@ -306,6 +338,9 @@ class Affine(Expr):
 class ReLU(Expr):
     arg: Expr
 
+    def _fields(self):
+        return (self.arg,)
+
     def children(self):
         return (self.arg,)
 
@@ -321,6 +356,9 @@ class Prod(Expr):
     left: Expr
     right: Expr
 
+    def _fields(self):
+        return (self.left, self.right)
+
     def children(self):
         return (self.left, self.right)
 
@@ -334,6 +372,9 @@ class Prod(Expr):
 @dataclass(frozen=True, eq=False, repr=False)
 class Recip(Expr):
     arg: Expr
+
+    def _fields(self):
+        return (self.arg,)
 
     def children(self):
         return (self.arg,)
@@ -387,26 +428,66 @@ def affine(terms, const=0) -> Expr:
     return _affine_sum([(as_expr(e), w) for e, w in terms] + [(Const(const), 1)])
 
 
-def _affine_sum(pairs) -> Expr:
-    """Flatten and merge a weighted sum; keep term order of first appearance."""
+def _affine_sum(pairs, c0=0) -> Expr:
+    """Flatten and merge a weighted sum (plus the constant ``c0``, an int or Fraction); keep
+    term order of first appearance. Weights and constants are exact (:func:`exact`) at every
+    step; the int and Fraction cases are inlined (no Fraction arithmetic where an operand is
+    0 or the weight is 1), since building a big network calls this hundreds of thousands of
+    times."""
     acc: dict[Expr, Number] = {}
-    c: Number = 0
+    c: Number = c0 if type(c0) is int else exact(c0)
     for e, w in pairs:
-        w = exact(w)
-        if isinstance(e, Const):
-            c = exact(c + w * e.value)
-        elif isinstance(e, Affine):
-            for ee, ww in e.terms:
-                acc[ee] = exact(acc.get(ee, 0) + (ww if w == 1 else w * ww))
-            c = exact(c + w * e.const) if e.const else c
+        tw = type(w)
+        if tw is Fraction:
+            if w.denominator == 1:
+                w = w.numerator
+        elif tw is not int:
+            w = exact(w)
+        one = w == 1 if type(w) is int else False
+        te = type(e)
+        if te is Const or (te is not Node and te is not Affine and isinstance(e, Const)):
+            v = e.value if one else _mul(w, e.value)
+            c = v if (type(c) is int and c == 0) else _add(c, v)
+        elif te is Affine or (te is not Node and isinstance(e, Affine)):
+            get = acc.get
+            if one:
+                for ee, ww in e.terms:
+                    prev = get(ee)
+                    acc[ee] = ww if prev is None else _add(prev, ww)
+            else:
+                for ee, ww in e.terms:
+                    x = _mul(w, ww)
+                    prev = get(ee)
+                    acc[ee] = x if prev is None else _add(prev, x)
+            if e.const:
+                c = _add(c, e.const if one else _mul(w, e.const))
         else:
-            acc[e] = exact(acc.get(e, 0) + w)
-    terms = tuple((e, w) for e, w in acc.items() if w != 0)
+            prev = acc.get(e)
+            acc[e] = w if prev is None else _add(prev, w)
+    # a merged weight 0 is the int 0 (exact() never leaves a Fraction equal to an int)
+    terms = tuple([(e, w) for e, w in acc.items() if type(w) is not int or w != 0])
     if not terms:
-        return Const(c)
-    if len(terms) == 1 and terms[0][1] == 1 and c == 0:
+        return Const._exact(c)
+    if len(terms) == 1 and c == 0 and terms[0][1] == 1:
         return terms[0][0]
     return Affine._exact(terms, c)
+
+
+_PLAIN = frozenset((int, Fraction))     # operand types taken as exact constants as they are
+
+
+def _add(x: Number, y: Number) -> Number:
+    """exact(x + y) for exact x, y."""
+    if type(x) is int and type(y) is int:
+        return x + y
+    return exact(x + y)
+
+
+def _mul(x: Number, y: Number) -> Number:
+    """exact(x · y) for exact x, y."""
+    if type(x) is int and type(y) is int:
+        return x * y
+    return exact(x * y)
 
 
 def _fmt(v: Number) -> str:

@@ -14,15 +14,25 @@ from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU, _affine_sum, as_
 
 def depth_of(e: Expr, memo: dict) -> int:
     """Depth of ``e`` (ReLU/Prod/Recip on a path); ``memo`` (id → depth) may be shared across
-    the transitions of a network so a shared subexpression is counted once."""
+    the transitions of a network so a shared subexpression is counted once — and not walked
+    again: a subexpression whose depth is known is not entered."""
+    got = memo.get(id(e))
+    if got is not None:
+        return got
     # iterative post-order to survive deep trees
-    for sub in e.walk():
-        if id(sub) in memo:
+    stack: list = [(e, False)]
+    while stack:
+        x, expanded = stack.pop()
+        if id(x) in memo:
             continue
-        d = max((memo[id(c)] for c in sub.children()), default=0)
-        if isinstance(sub, (ReLU, Prod, Recip)):
-            d += 1
-        memo[id(sub)] = d
+        if expanded:
+            d = max((memo[id(c)] for c in x.children()), default=0)
+            if isinstance(x, (ReLU, Prod, Recip)):
+                d += 1
+            memo[id(x)] = d
+        else:
+            stack.append((x, True))
+            stack.extend([(c, False) for c in x.children()])
     return memo[id(e)]
 
 
@@ -73,6 +83,34 @@ def node_names(e: Expr) -> frozenset[str]:
     got = frozenset(out)
     object.__setattr__(e, "_n", got)
     return got
+
+
+def names_read(exprs) -> set[str]:
+    """The names of the nodes read by any of ``exprs``: one walk over their distinct
+    subexpressions together (a subexpression shared by several is visited once), no set
+    per expression (validation asks this of every transition of a network)."""
+    out: set[str] = set()
+    seen: set[int] = set()
+    stack: list = list(exprs)
+    pop, push, add_seen, add_name = stack.pop, stack.extend, seen.add, out.add
+    while stack:
+        x = pop()
+        t = type(x)
+        if t is Node:
+            add_name(x.name)
+            continue
+        i = id(x)
+        if i in seen:
+            continue
+        add_seen(i)
+        known = x.__dict__.get("_n")
+        if known is not None:
+            out |= known
+        elif t is Affine:
+            push([e for e, _ in x.terms])
+        else:
+            push(x.children())
+    return out
 
 
 def struct_eq(a: Expr, b: Expr) -> bool:

@@ -24,6 +24,7 @@ from fractions import Fraction
 import numpy as np
 
 from .expr import Affine, Const, Expr, Node, Prod, Recip, ReLU
+from .gcpause import gc_paused
 
 CONST, AFFINE, RELU, PROD, RECIP = 0, 1, 2, 3, 4
 OPNAMES = {CONST: "const", AFFINE: "affine", RELU: "relu", PROD: "prod", RECIP: "recip"}
@@ -101,6 +102,11 @@ class Program:
 
 
 def lower(rnn) -> Program:
+    with gc_paused():      # an acyclic table built from millions of objects (rnnsim.gcpause)
+        return _lower(rnn)
+
+
+def _lower(rnn) -> Program:
     names = rnn.nodes
     n = len(names)
     index = {nm: i for i, nm in enumerate(names)}
@@ -108,7 +114,8 @@ def lower(rnn) -> Program:
     consts: list = []
 
     def cidx(v) -> int:
-        key = (type(v) is Fraction, v)
+        # a Fraction and an int never share an entry; the key avoids hashing Fractions
+        key = (v.numerator, v.denominator) if type(v) is Fraction else v
         k = const_idx.get(key)
         if k is None:
             k = len(consts)
@@ -133,35 +140,62 @@ def lower(rnn) -> Program:
         op_node.append(owner)
         return n + len(op_code) - 1
 
+    # Each transition is walked in post-order (children right to left, as Expr.walk does); an
+    # object already lowered (by id) is not entered again: its whole subtree is lowered
+    # already. An equal subexpression lowered before (reg_of) is found when the walk leaves
+    # it. ``by_id`` gives every lowered object's register.
     src = np.full(n, -1, dtype=np.int64)
+    by_id: dict[int, int] = {}
+    transitions = rnn.transitions
     for u in names:
-        f = rnn.transitions.get(u)
+        f = transitions.get(u)
         if f is None:
             continue
         owner = index[u]
-        for e in f.walk():
-            if isinstance(e, Node):
+        stack: list = [(f, False)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            e, expanded = pop()
+            t = type(e)
+            if not expanded:
+                if t is Node:
+                    continue
+                if id(e) in by_id:
+                    continue
+                push((e, True))
+                if t is Affine:
+                    for c, _ in e.terms:
+                        push((c, False))
+                elif t is not Const:
+                    for c in e.children():
+                        push((c, False))
                 continue
-            if e in reg_of:
+            i = id(e)
+            if i in by_id:          # reached twice in this walk: lowered at the first
                 continue
-            if isinstance(e, Const):
+            r = reg_of.get(e)       # hashed here, after its children (deep chains: no recursion)
+            if r is not None:       # an equal subexpression is lowered already
+                by_id[i] = r
+                continue
+            if t is Const:
                 reg = emit(CONST, 0, 0, cidx(e.value), owner)
-            elif isinstance(e, Affine):
+            elif t is Affine:
                 start = len(term_reg)
-                for t, w in e.terms:
-                    term_reg.append(_reg(t, index, reg_of))
+                for c, w in e.terms:
+                    term_reg.append(index[c.name] if type(c) is Node else by_id[id(c)])
                     term_w.append(cidx(w))
                 reg = emit(AFFINE, start, len(term_reg), cidx(e.const), owner)
-            elif isinstance(e, ReLU):
-                reg = emit(RELU, _reg(e.arg, index, reg_of), 0, 0, owner)
-            elif isinstance(e, Prod):
-                reg = emit(PROD, _reg(e.left, index, reg_of), _reg(e.right, index, reg_of), 0, owner)
-            elif isinstance(e, Recip):
-                reg = emit(RECIP, _reg(e.arg, index, reg_of), 0, 0, owner)
+            elif t is ReLU:
+                reg = emit(RELU, _reg(e.arg, index, by_id), 0, 0, owner)
+            elif t is Prod:
+                reg = emit(PROD, _reg(e.left, index, by_id), _reg(e.right, index, by_id), 0, owner)
+            elif t is Recip:
+                reg = emit(RECIP, _reg(e.arg, index, by_id), 0, 0, owner)
             else:  # pragma: no cover
                 raise TypeError(type(e))
             reg_of[e] = reg
-        src[owner] = _reg(f, index, reg_of)
+            by_id[i] = reg
+        src[owner] = _reg(f, index, by_id)
 
     i32 = lambda xs: np.asarray(xs, dtype=np.int32)  # noqa: E731
     init = tuple(rnn.init.get(nm, 0) for nm in names)
@@ -174,7 +208,7 @@ def lower(rnn) -> Program:
     )
 
 
-def _reg(e: Expr, index, reg_of) -> int:
-    if isinstance(e, Node):
+def _reg(e: Expr, index, by_id) -> int:
+    if type(e) is Node:
         return index[e.name]
-    return reg_of[e]
+    return by_id[id(e)]

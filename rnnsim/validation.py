@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Mapping
 from .claims import Claims
 from .errors import NetworkError
 from .expr import Expr, as_expr, exact
+from .expr_passes import names_read
 from .roles import Role
 
 NAME = re.compile(r"^[^\s]+$")
@@ -90,6 +91,7 @@ def network_problems(*, nodes: tuple, inputs: tuple, output: str | None, hidden:
     if not (isinstance(tau, int) and not isinstance(tau, bool) and tau >= 1):
         problems.append(f"τ (steps per token) must be a positive integer, got {tau!r}")
     clean_tr: dict[str, Expr] = {}
+    reads_at: list[tuple[int, str]] = []        # where each node's unknown reads go in the list
     for n, f in transitions.items():
         if n not in node_set:
             problems.append(f"transition given for unknown node {n!r}")
@@ -101,8 +103,14 @@ def network_problems(*, nodes: tuple, inputs: tuple, output: str | None, hidden:
                 problems.append(f"node {n!r}: transition is not an expression ({e})")
                 continue
         clean_tr[n] = f
-        for m in sorted(f.nodes() - node_set):
-            problems.append(f"node {n!r} reads unknown node {m!r}")
+        reads_at.append((len(problems), n))
+    # one walk over all transitions decides whether any reads an unknown node; only then is
+    # each transition's node set computed (the problems keep their order)
+    read_any = names_read(clean_tr.values())
+    if not read_any <= node_set:
+        for at, n in reversed(reads_at):
+            problems[at:at] = [f"node {n!r} reads unknown node {m!r}"
+                               for m in sorted(clean_tr[n].nodes() - node_set)]
     for n in nodes:
         if n not in input_set and n not in transitions:
             problems.append(f"node {n!r} has no transition function")
@@ -125,13 +133,23 @@ def network_problems(*, nodes: tuple, inputs: tuple, output: str | None, hidden:
         problems.append(f"output {output!r} is not a node")
     elif output in input_set:
         problems.append(f"output {output!r} is an input node; the output must be computed")
+    hidden_set = set(hidden)
+    read_by_hidden = (read_any if hidden_set.issuperset(clean_tr)
+                      else names_read(clean_tr[h] for h in hidden_set if h in clean_tr))
+    if (read_by_hidden & node_set) <= (hidden_set | input_set):     # no hidden node reads outside H ∪ I
+        reads = _reads_nothing_outside
+    else:
+        reads = lambda h: clean_tr[h].nodes() if h in clean_tr else None  # noqa: E731
     problems += hidden_set_problems(
-        hidden, nodes, inputs, lambda h: clean_tr[h].nodes() if h in clean_tr else None,
-        advice="; add them to the hidden set or change the transition")
+        hidden, nodes, inputs, reads, advice="; add them to the hidden set or change the transition")
     problems += typed_field_problems(role=role, boolean_nodes=boolean_nodes, claims=claims,
                                      construction=construction, nodes=node_set, inputs=input_set,
                                      init=clean_init, alphabet=alphabet)
     return problems, clean_tr, clean_init
+
+
+def _reads_nothing_outside(h):
+    return ()
 
 
 def typed_field_problems(*, role, boolean_nodes: tuple, claims, construction, nodes: set, inputs: set,

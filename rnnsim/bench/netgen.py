@@ -19,32 +19,51 @@ import random
 from fractions import Fraction
 
 from rnnsim import Builder, relu
+from rnnsim.gcpause import gc_paused
 
 
 def random_network(n: int, *, seed: int = 0, mix=(0.45, 0.25, 0.2, 0.1), fan_in: int = 3, tau: int = 1):
     """A random network of ``n`` nodes (input included) with the given kind mix
     (relu, prod, gated, input)."""
+    with gc_paused():       # millions of acyclic expression objects (rnnsim.gcpause)
+        return _random_network(n, seed, mix, fan_in, tau)
+
+
+# the constants the generator draws, made once (Fractions are immutable: sharing them builds
+# the same network as making each anew, with the same draws from the random stream)
+_EIGHTHS = {k: Fraction(k, 8) for k in range(-8, 9)}
+_WEIGHTS = [Fraction(k, 8) for k in (-2, -1, 1, 2)]
+_HALF = Fraction(1, 2)
+
+
+def _random_network(n, seed, mix, fan_in, tau):
     rng = random.Random(seed)
     b = Builder(f"random{n}", tau=tau)
     x = b.input("x")
     names = [f"n{i}" for i in range(n - 1)]
-    nodes = [b.node(nm, init=Fraction(rng.randint(-8, 8), 8)) for nm in names]
+    nodes = [b.node(nm, init=_EIGHTHS[rng.randint(-8, 8)]) for nm in names]
     kinds = rng.choices(["relu", "prod", "gated", "input"], weights=mix, k=len(nodes))
     relus = [v for v, k in zip(nodes, kinds) if k == "relu"] or nodes[:1]
+    choice, randint = rng.choice, rng.randint
+    half_x = x * _HALF
     for v, kind in zip(nodes, kinds):
         if kind == "relu":
-            k = rng.randint(1, fan_in)
-            ws = [Fraction(rng.choice([-2, -1, 1, 2]), 8) for _ in range(k)]
-            e = sum((w * rng.choice(nodes) for w in ws), Fraction(rng.randint(-1, 1), 8))
+            k = randint(1, fan_in)
+            ws = [choice(_WEIGHTS) for _ in range(k)]
+            # sum((w * choice(nodes) for w in ws), start): the start is drawn first, then the
+            # nodes, and the terms are added one by one (node · w builds the same term as w · node)
+            e = _EIGHTHS[randint(-1, 1)]
+            for w in ws:
+                e = e + choice(nodes) * w
             b.update(v, relu(e))
         elif kind == "prod":
-            b.update(v, rng.choice(nodes) * rng.choice(nodes))
+            b.update(v, choice(nodes) * choice(nodes))
         elif kind == "gated":
-            g = rng.choice(relus)
-            a1, a2 = rng.choice(nodes), rng.choice(nodes)
+            g = choice(relus)
+            a1, a2 = choice(nodes), choice(nodes)
             b.update(v, g * a1 + (1 - g) * a2)
         else:
-            b.update(v, Fraction(1, 2) * x + Fraction(1, 2) * rng.choice(nodes))
+            b.update(v, half_x + choice(nodes) * _HALF)
     b.output(nodes[-1])
     b.hidden(nodes)
     return b.build(meta={"generator": "rnnsim.bench.netgen.random_network", "seed": seed})

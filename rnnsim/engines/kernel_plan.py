@@ -30,14 +30,18 @@ exact in 64/128-bit arithmetic and picks the path of every operation), ``operati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
 from ..arith import Fixed, Float64
 from ..errors import UnsupportedFormat
+from ..gcpause import gc_paused
 from ..program import AFFINE, PROD, RECIP, RELU
 from .exactness import PATH_INT_WEIGHTS, PATH_RECIP_WIDE, PATH_WIDE, fixed_paths
 from .raw import program_constants
+
+_NO_SECOND = repeat(-1)     # the second factor of a plain term: none
 
 # kernel opcodes
 (K_CONST, K_AFFINE, K_RELU, K_PROD, K_RECIP, K_COPY, K_AFFINE_INT, K_AFFINE_WIDE, K_PROD_WIDE,
@@ -84,7 +88,7 @@ class KernelPlan:
         return bool(np.isin(self.ops[0, :, 0], WIDE_CODES).any())
 
 
-@dataclass
+@dataclass(slots=True)
 class _VOp:
     """One operation of the plan before rows are assigned (registers are Program registers)."""
 
@@ -127,11 +131,12 @@ def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> K
     """Lower ``program`` for ``arith`` (float64 or Fixed) by the passes of :data:`PASSES`;
     raises UnsupportedFormat (naming the pass) when a format cannot run exactly."""
     ctx = _Ctx(program, arith, engine, fuse)
-    for name, run in PASSES:
-        try:
-            run(ctx)
-        except UnsupportedFormat as e:
-            raise UnsupportedFormat(f"{e} [kernel plan pass {name!r}]") from None
+    with gc_paused():       # acyclic tables from hundreds of thousands of objects (rnnsim.gcpause)
+        for name, run in PASSES:
+            try:
+                run(ctx)
+            except UnsupportedFormat as e:
+                raise UnsupportedFormat(f"{e} [kernel plan pass {name!r}]") from None
     return ctx.plan
 
 
@@ -168,10 +173,10 @@ def _pass_operations(ctx):
             vops.append(_VOp(K_CONST, n + k, owner, const=conv[op_c[k]]))
         elif c == AFFINE:
             code = K_AFFINE_WIDE if path == PATH_WIDE else K_AFFINE_INT if path == PATH_INT_WEIGHTS else K_AFFINE
-            ws = [conv[j] for j in term_w[a:b]]
+            ws = map(conv.__getitem__, term_w[a:b])
             if code == K_AFFINE_INT:
                 ws = [w >> f for w in ws]
-            terms = [(w, r, -1) for w, r in zip(ws, term_reg[a:b])]
+            terms = list(zip(ws, term_reg[a:b], _NO_SECOND))
             vops.append(_VOp(code, n + k, owner, terms=terms, const=conv[op_c[k]]))
         elif c == PROD:
             vops.append(_VOp(K_PROD_WIDE if path == PATH_WIDE else K_PROD, n + k, owner, a=a, b=b))
@@ -287,35 +292,28 @@ def _pass_tables(ctx):
         kconst.append(0)
         counts["copy"] = counts.get("copy", 0) + 1
 
-    def phys(r, par):
-        if r < 0:
-            return -1
-        if r < n:
-            return r + par * n
-        if r < 2 * n:
-            return r - n + (1 - par) * n
-        return r
-
+    # physical rows of both parities, by array masks (see _phys)
     nk = len(rows)
+    tab = np.asarray(rows, dtype=np.int64).reshape(nk, 4)
+    code = tab[:, 0]
+    a_is_row = ~np.isin(code, AFFINE_CODES + (K_CONST,))      # an Affine's a, b are term ranges
+    b_is_row = np.isin(code, (K_PROD, K_PROD_WIDE))
+    trow_a = np.asarray(trow, dtype=np.int64)
+    trow2_a = np.asarray(trow2, dtype=np.int64)
+    check_a = np.asarray(ctx.check_nodes, dtype=np.int64) + n
     ops = np.zeros((2, nk, 4), dtype=np.int32)
     trows = np.zeros((2, len(trow)), dtype=np.int32)
     trows2 = np.zeros((2, len(trow)), dtype=np.int32)
+    check_rows = np.zeros((2, len(ctx.check_nodes)), dtype=np.int32)
     for par in (0, 1):
-        tab = []                # built as a list, stored at once (numpy item assignment is slow)
-        for code, d, a, b in rows:
-            if code in AFFINE_CODES:
-                tab.append((code, phys(d, par), a, b))
-            elif code in (K_PROD, K_PROD_WIDE):
-                tab.append((code, phys(d, par), phys(a, par), phys(b, par)))
-            elif code == K_CONST:
-                tab.append((code, phys(d, par), 0, 0))
-            else:
-                tab.append((code, phys(d, par), phys(a, par), 0))
-        ops[par] = np.asarray(tab, dtype=np.int32).reshape(nk, 4)
-        trows[par] = [phys(r, par) for r in trow]
-        trows2[par] = [phys(r, par) for r in trow2]
-    check_rows = np.array([[phys(n + u, par) for u in ctx.check_nodes] for par in (0, 1)],
-                          dtype=np.int32).reshape(2, len(ctx.check_nodes))
+        t = tab.copy()
+        t[:, 1] = _phys(tab[:, 1], par, n)
+        t[:, 2] = np.where(a_is_row, _phys(tab[:, 2], par, n), tab[:, 2])
+        t[:, 3] = np.where(b_is_row, _phys(tab[:, 3], par, n), tab[:, 3])
+        ops[par] = t
+        trows[par] = _phys(trow_a, par, n)
+        trows2[par] = _phys(trow2_a, par, n)
+        check_rows[par] = _phys(check_a, par, n)
     dtype = np.int64 if ctx.fixed else np.float64
     p = ctx.program
     ctx.plan = KernelPlan(
@@ -330,6 +328,18 @@ def _pass_tables(ctx):
     )
 
 
+def _phys(r: np.ndarray, par: int, n: int) -> np.ndarray:
+    """Physical rows at step parity ``par`` of virtual rows ``r`` (int64 array): −1 stays −1;
+    a current-bank row ``[0, n)`` moves to bank ``par``, a next-bank row ``[n, 2n)`` to bank
+    ``1 − par``; temporaries stay."""
+    out = r.copy()
+    cur = (r >= 0) & (r < n)
+    nxt = (r >= n) & (r < 2 * n)
+    out[cur] += par * n
+    out[nxt] += (1 - par) * n - n
+    return out
+
+
 PASSES = (
     ("formats", _pass_formats), ("constants", _pass_constants), ("exactness", _pass_exactness),
     ("operations", _pass_operations), ("fusion", _pass_fusion), ("registers", _pass_registers),
@@ -339,29 +349,34 @@ PASSES = (
 
 def _fuse(vops: list[_VOp], n: int, is_src: set) -> list[_VOp]:
     """ReLU(Affine) → AFFINE_RELU; single-use Prod terms → product terms (module docstring)."""
-    readers: dict[int, list[int]] = {}
+    # how often each register is read, and by which op (the last one): "read only by op i"
+    # is n_reads[r] == 1 and reader[r] == i
+    n_reads: dict[int, int] = {}
+    reader: dict[int, int] = {}
     for i, v in enumerate(vops):
         for r in v.reads():
-            readers.setdefault(r, []).append(i)
+            n_reads[r] = n_reads.get(r, 0) + 1
+            reader[r] = i
     by_reg = {v.reg: i for i, v in enumerate(vops)}
     gone: set[int] = set()
     out = list(vops)
     for i, v in enumerate(vops):
         if v.code in (K_AFFINE, K_AFFINE_INT):
-            new_terms = []
-            for w, r, r2 in v.terms:
+            new_terms = None            # made only when a term is fused (else v stays as it is)
+            for t, (w, r, r2) in enumerate(v.terms):
                 j = by_reg.get(r)
                 if (r2 < 0 and j is not None and vops[j].code == K_PROD and r not in is_src
-                        and readers.get(r) == [i]):
-                    new_terms.append((w, vops[j].a, vops[j].b))
+                        and n_reads[r] == 1 and reader[r] == i):
+                    if new_terms is None:
+                        new_terms = list(v.terms)
+                    new_terms[t] = (w, vops[j].a, vops[j].b)
                     gone.add(j)
-                else:
-                    new_terms.append((w, r, r2))
-            out[i] = _VOp(v.code, v.reg, v.k, terms=new_terms, const=v.const)
+            if new_terms is not None:
+                out[i] = _VOp(v.code, v.reg, v.k, terms=new_terms, const=v.const)
         elif v.code == K_RELU:
             j = by_reg.get(v.a)
             if (j is not None and out[j].code in (K_AFFINE, K_AFFINE_INT) and v.a not in is_src
-                    and readers.get(v.a) == [i]):
+                    and n_reads[v.a] == 1 and reader[v.a] == i):
                 src = out[j]
                 code = K_AFFINE_RELU if src.code == K_AFFINE else K_AFFINE_INT_RELU
                 out[i] = _VOp(code, v.reg, src.k, terms=src.terms, const=src.const)
