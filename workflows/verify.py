@@ -47,7 +47,6 @@ scheduler=None, shard_depth=None, progress=None, keep_outputs=False, dedup=True)
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 import time
@@ -58,20 +57,21 @@ from typing import Any
 
 import numpy as np
 
-from proofs_checks import boost as pboost
 from proofs_checks.boost_blocks import raw_rows
 from proofs_checks.lm import LM
-from rnnsim.arith import Exact, Fixed, parse_arithmetic
+from rnnsim.arith import Exact, Fixed, Float64, parse_arithmetic
 from rnnsim.engines import get_engine, select_engine
 from rnnsim.engines.base import raw_to_exact, raw_to_float
-from rnnsim.errors import EngineRangeExceeded, EngineUnavailable, InputError
+from rnnsim.errors import EngineRangeExceeded, EngineUnavailable, InputError, UnsupportedFormat
 from rnnsim.simulate import check_length
 from rnnsim.strings import nth_string
 
 from rnnsim.prefix_tree import advance_level
+from .packing import shippable
 from .sharding import default_workers, run_shards
 
-__all__ = ["VerifyReport", "verify", "plan_depth", "auto_workers", "MAX_SHARD_DOCS", "MIN_SHARD_DOCS"]
+__all__ = ["VerifyReport", "verify", "plan_depth", "auto_workers", "tree_wants_native", "MAX_SHARD_DOCS",
+           "MIN_SHARD_DOCS"]
 
 MAX_SHARD_DOCS = 2 ** 16     # documents per shard at most (memory: ~N·8 bytes each, plus the runs)
 MIN_SHARD_DOCS = 2 ** 10     # below this a shard's per-level kernel calls cost more than its runs
@@ -82,6 +82,12 @@ RATE = 3e8                   # node-updates/s of the compiled engine per core
 REF_S_PER_DOC = 3e-6         # expected rows + comparison, seconds per document (Python, one core)
 START_S = 2.0                # starting a worker: interpreter, numpy, numba, the kernel, the plan
 DASK_PLAN_WORKERS = 16       # a cluster's size is not known before connecting: shard for 16 workers
+# when "auto" runs the tree on the native engine (measured: iterate k = 2 round 5, 478 nodes,
+# τ = 211 110: numba ~7 s per token at batch 1–16 ≈ 7e-8 s per node-step; native ~0.6–1.6 s;
+# compiling ~1.2e-2 s per node, once per machine: 4.5–6.3 s for round 5)
+NUMBA_SMALL_BATCH_S = 7e-8   # s per node-step of one level at batches ≤ 16 (per-operation dispatch)
+NATIVE_SPEEDUP = 8.0         # native over numba at those batches (measured 5–26×)
+NATIVE_COMPILE_S = 1.2e-2    # s per node to compile
 
 
 @dataclass
@@ -166,6 +172,29 @@ def auto_workers(b: int, N: int, work: float, engine: str) -> int:
     return cores if procs < 0.8 * inline else 1
 
 
+def tree_wants_native(net, arith, chosen: str, N: int) -> bool:
+    """Under ``engine="auto"``: run the tree on the native engine (per-network C) instead of
+    numba when the levels are dispatch-bound — a long step (τ·|R| node-updates per token) and
+    few runs per level — so that numba's estimate, N levels × τ·|R| × NUMBA_SMALL_BATCH_S,
+    exceeds native's (that / NATIVE_SPEEDUP + compiling, |R| × NATIVE_COMPILE_S) by a clear
+    margin. Needs float64 and a C compiler; the verdict and errors do not depend on it (the
+    engines are bit-identical)."""
+    if chosen != "numba" or not isinstance(arith, Float64):
+        return False
+    numba_s = N * net.tau * net.size * NUMBA_SMALL_BATCH_S
+    native_s = numba_s / NATIVE_SPEEDUP + net.size * NATIVE_COMPILE_S
+    if native_s > 0.5 * numba_s:
+        return False
+    try:
+        native = get_engine("native")
+        if native.available():
+            return False
+        native.check(net.program, arith)
+    except UnsupportedFormat:
+        return False
+    return True
+
+
 @dataclass
 class _Job:
     """Everything a shard needs (pickled once, sent once per worker)."""
@@ -183,49 +212,6 @@ class _Job:
     @property
     def exact(self) -> bool:
         return isinstance(self.arith, Exact)
-
-
-def _unpack_lm(b: int, uniques: list, index: list) -> LM:
-    pool = np.empty(len(uniques), dtype=object)
-    pool[:] = uniques
-    return LM([pool[ix] for ix in index], b, validate=False)
-
-
-class _PackedLM:
-    """An exact LM table pickled as its distinct values and int32 indices (a Markov model's
-    2^20-row table is a handful of Fractions): unpickles to the LM itself."""
-
-    def __init__(self, lm: LM):
-        seen: dict = {}
-        uniques: list = []
-        index = []
-        for lv in lm.levels:
-            flat = lv.reshape(-1)
-            ix = np.empty(flat.size, dtype=np.int32)
-            for n, v in enumerate(flat):
-                key = (v.numerator, v.denominator)
-                i = seen.get(key)
-                if i is None:
-                    i = seen[key] = len(uniques)
-                    uniques.append(v)
-                ix[n] = i
-            index.append(ix.reshape(lv.shape))
-        small = np.uint8 if len(uniques) <= 256 else np.int32
-        self.args = (lm.b, uniques, [ix.astype(small) for ix in index])
-
-    def __reduce__(self):
-        return _unpack_lm, self.args
-
-
-def _shippable(expected):
-    """``expected`` with exact LM tables (also inside boosted chains) packed for pickling."""
-    if isinstance(expected, LM) and expected.exact:
-        return _PackedLM(expected)
-    if isinstance(expected, pboost.BoostedLM):
-        out = copy.copy(expected)
-        out.q = _shippable(expected.q)
-        return out
-    return expected
 
 
 _EXECUTORS: dict = {}
@@ -375,6 +361,8 @@ def _verify(net, expected, N: int, *, arithmetic, tol, engine, workers, schedule
     tol = (Fraction(0) if exact else FLOAT_TOL) if tol is None else (Fraction(tol) if exact else float(tol))
     work = 2 * b ** N * net.tau * net.size
     eng = select_engine(net.program, arith, engine, batch=b ** N, work=work)
+    if engine == "auto" and tree_wants_native(net, arith, eng.name, N):
+        eng = get_engine("native")
     if workers is None:
         workers = auto_workers(b, N, work, eng.name) if scheduler is None else DASK_PLAN_WORKERS
     workers = max(1, int(workers))
@@ -385,7 +373,15 @@ def _verify(net, expected, N: int, *, arithmetic, tol, engine, workers, schedule
 
     # levels 1 … D here (the top of the tree), then one shard per prefix of length D
     t = time.perf_counter()
-    ex = _executor(job)
+    try:
+        ex = _executor(job)
+    except EngineUnavailable as e:           # the native engine's compiler failed: numba runs it
+        if job.engine != "native" or engine != "auto":
+            raise
+        warnings.warn(f"{e}; running on numba", RuntimeWarning, stacklevel=3)
+        eng = get_engine("numba")
+        job = dataclasses.replace(job, engine="numba")
+        ex = _executor(job)
     state = ex.init_state(1)
     idx = np.zeros(1, dtype=np.int64)
     worst = _Worst()
@@ -402,7 +398,7 @@ def _verify(net, expected, N: int, *, arithmetic, tol, engine, workers, schedule
     t_top = time.perf_counter() - t
 
     if not inline and len(args) > 1:
-        job = dataclasses.replace(job, expected=_shippable(expected))
+        job = dataclasses.replace(job, expected=shippable(expected))
     results, stats = run_shards(_shard, job, args, workers=1 if inline else workers, scheduler=scheduler,
                                 progress=progress, desc="verify", fault=fault)
     for r in results:

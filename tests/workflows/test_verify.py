@@ -17,6 +17,7 @@ from proofs_checks.lm import LM
 from rnnsim.errors import InputError
 from rnnsim.strings import nth_string
 from workflows import verify as V
+from workflows.packing import _PackedLM, shippable
 
 pytestmark = pytest.mark.lemma("Lemma 2", "Lemma 3")
 
@@ -122,8 +123,8 @@ def test_exact_tables_are_shipped_packed_and_unpack_to_the_same_rows():
     ql = pboost.boosted_conditional(pboost.boosted_conditional(q, models.pattern_d(2, PATTERNS), k=2, r=1,
                                                                eta=0.3, N=N), models.pattern_d(1, ["1"]),
                                     k=1, r=1, factor=Fraction(1, 2), N=N)
-    blob = cloudpickle.dumps(V._shippable(ql))
-    assert len(V._PackedLM(q).args[1]) == 4                # four distinct Fractions in 2^12 rows
+    blob = cloudpickle.dumps(shippable(ql))
+    assert len(_PackedLM(q).args[1]) == 4                # four distinct Fractions in 2^12 rows
     assert len(blob) < len(pickle.dumps(q)) // 4
     back = pickle.loads(blob)
     assert isinstance(back.q.q, LM) and back.q.q.exact
@@ -137,8 +138,8 @@ def test_packing_keeps_tables_with_many_distinct_values():
 
     rng = np.random.default_rng(3)
     q = LM.from_weights([rng.integers(1, 10 ** 6, size=2 ** (m + 1)) for m in range(10)], 2)
-    assert len(V._PackedLM(q).args[1]) > 256
-    back = cloudpickle.loads(cloudpickle.dumps(V._shippable(q)))
+    assert len(_PackedLM(q).args[1]) > 256
+    back = cloudpickle.loads(cloudpickle.dumps(shippable(q)))
     assert all((a == c).all() for a, c in zip(back.levels, q.levels))
 
 
