@@ -33,13 +33,14 @@ states) runs per level instead of b^m: the demo's N = 20 check advances 5 630 ru
 token instead of 2.1·10^6 (``runs_simulated`` in the report; ``dedup=False`` runs every prefix).
 
 Batch strategy (measured, see benchmarks/README.md): the prefix tree does the least work
-(b/(b−1)·b^N runs-tokens instead of N·b^N) and the fewest kernel calls (one per level); at
-batch < 64 the compiled engine is bound by its per-operation cost, not by the batch, so a
-full batch of documents is not faster there (iterate round 4, N = 6: tree 9.0 s, full batch
-15.0 s). Shards hold at most 2^16 documents (at least 4 per worker while they keep 2^10, at
-least one per worker). Where they run: in this process unless worker processes are clearly
-faster (:func:`auto_workers`; on 2 cores numba's threads already share the simulation and a
-worker costs ~2 s to start, so the demo's N = 18 check runs in-process: 6 s against 12–15 s).
+and the fewest kernel calls (one per level); at batch < 64 numba is bound by its
+per-operation cost, not by the batch, so a full batch of documents is not faster there
+(iterate round 4, N = 6: tree 9.0 s, full batch 15.0 s), and under ``engine="auto"`` long
+dispatch-bound trees run on the ``native`` engine (:func:`tree_wants_native`; iterate round 5:
+4.3 s against 76 s). Shards hold at most 2^16 documents (at least 4 per worker while they
+keep 2^10, at least one per worker). Where they run: in this process unless worker processes
+are clearly faster (:func:`auto_workers`; on 2 cores numba's threads already share the
+simulation and a worker costs ~2 s to start).
 
 ``verify(net, expected, N, *, arithmetic="float64", tol=None, engine="auto", workers=None,
 scheduler=None, shard_depth=None, progress=None, keep_outputs=False, dedup=True) -> VerifyReport``
