@@ -4,7 +4,8 @@ numba interpreter is bound by its per-operation dispatch.
 
 Statement realized (THEORY §2.4, §8): ``engine="native"`` returns in float64 exactly the
 outputs and node values of the reference engine (the same operations in the same order,
-see :mod:`rnnsim.engines.native_codegen`; equal bit for bit up to the sign of zeros) and
+see :mod:`rnnsim.engines.native_codegen`; the tests compare the raw bits, sign of zeros
+included, with numba's) and
 raises the reference's errors (node, time, cause). Fixed-point and exact arithmetic are
 refused with :class:`~rnnsim.errors.UnsupportedFormat` (they run on ``numba`` and
 ``reference``). ``engine="auto"`` never picks it; it is chosen by name.

@@ -331,3 +331,21 @@ def test_native_equals_numba_bit_for_bit_on_iterate_round_3():
     b = rnnsim.simulate_batch(net, docs, "float64", engine="native", raw=True)
     assert np.array_equal(a.view(np.int64), b.view(np.int64))
     assert_engine_matches_reference(net, docs[:2], "float64", "native", rtol=0.0, check_trace=False)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_native_outputs_and_states_are_numbas_bit_for_bit(name):
+    """Not only equal values: the same bits (the sign of zeros included) as numba, whose
+    float64 operations are the reference's."""
+    rnn = build(name)
+    N = min(CASES[name].N, 5)
+    got = rnnsim.simulate_all(rnn, N, "float64", "native", raw=True, dedup=False)
+    want = rnnsim.simulate_all(rnn, N, "float64", "numba", raw=True, dedup=False)
+    assert got.tobytes() == want.tobytes()
+    docs = rnnsim.all_documents(rnn.alphabet, N)
+    states = []
+    for engine in ("native", "numba"):
+        ex = get_engine(engine).compile(rnn.program, F64)
+        st, _ = ex.advance_many(ex.init_state(len(docs)), docs, 0)
+        states.append(np.asarray(st).tobytes())
+    assert states[0] == states[1]
