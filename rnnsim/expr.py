@@ -56,9 +56,14 @@ def exact(value, *, where: str = "constant") -> Number:
 
 
 class Expr:
-    """Base class of the closed expression set. Instances are immutable and hashable."""
+    """Base class of the closed expression set. Instances are immutable and hashable.
 
-    __slots__ = ()
+    Every class is a slotted frozen dataclass (no per-object ``__dict__``: a 10^5-node
+    network holds millions of these); ``_h`` caches the hash and ``_n`` the node set
+    (:func:`~rnnsim.expr_passes.node_names`), both unset until first asked for and never
+    pickled (the dataclass pickles the fields only)."""
+
+    __slots__ = ("_h", "_n")
 
     # ---- operators -------------------------------------------------------------------
     # A plain int or Fraction operand is taken as the constant itself (what as_expr would
@@ -193,11 +198,12 @@ class Expr:
 
     # (each class below spells its fields out as _fields: the same tuple, without the lookup)
     def __hash__(self):
-        h = self.__dict__.get("_h")
-        if h is None:
+        try:
+            return self._h
+        except AttributeError:          # first call on this object
             h = hash((type(self).__name__, self._fields()))
             object.__setattr__(self, "_h", h)
-        return h
+            return h
 
     def __eq__(self, other):
         if self is other:
@@ -211,13 +217,6 @@ class Expr:
     def __ne__(self, other):
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
-
-    def __getstate__(self):
-        # the cached hash depends on the process (str hashing is salted): never pickle it
-        d = dict(self.__dict__)
-        d.pop("_h", None)
-        d.pop("_n", None)
-        return d
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -237,7 +236,7 @@ def _cmp_msg(op: str) -> str:
     )
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
 class Const(Expr):
     value: Number
 
@@ -261,7 +260,7 @@ class Const(Expr):
         return _fmt(self.value)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
 class Node(Expr):
     name: str
 
@@ -282,7 +281,7 @@ class Node(Expr):
         return self.name
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
 class Affine(Expr):
     """Σ w_i·e_i + c with exact constant weights; e_i are never Affine or Const themselves."""
 
@@ -334,7 +333,7 @@ class Affine(Expr):
         return f"({text})"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
 class ReLU(Expr):
     arg: Expr
 
@@ -351,7 +350,7 @@ class ReLU(Expr):
         return f"relu{_paren(memo[id(self.arg)])}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
 class Prod(Expr):
     left: Expr
     right: Expr
@@ -369,7 +368,7 @@ class Prod(Expr):
         return f"{_atom(self.left, memo)}·{_atom(self.right, memo)}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
 class Recip(Expr):
     arg: Expr
 

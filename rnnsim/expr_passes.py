@@ -62,7 +62,7 @@ def map_leaves(e: Expr, fn) -> Expr:
 def node_names(e: Expr) -> frozenset[str]:
     """The names of the nodes ``e`` reads, cached on each object (the range analysis asks for
     every node at every time); a subexpression whose set is known is not walked again."""
-    got = e.__dict__.get("_n")
+    got = getattr(e, "_n", None)
     if got is not None:
         return got
     out: set[str] = set()
@@ -73,7 +73,7 @@ def node_names(e: Expr) -> frozenset[str]:
         if id(x) in seen:
             continue
         seen.add(id(x))
-        known = x.__dict__.get("_n")
+        known = getattr(x, "_n", None)
         if known is not None:
             out |= known
         elif isinstance(x, Node):
@@ -103,7 +103,7 @@ def names_read(exprs) -> set[str]:
         if i in seen:
             continue
         add_seen(i)
-        known = x.__dict__.get("_n")
+        known = getattr(x, "_n", None)
         if known is not None:
             out |= known
         elif t is Affine:
