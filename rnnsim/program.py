@@ -132,70 +132,83 @@ def _lower(rnn) -> Program:
     term_reg: list[int] = []
     term_w: list[int] = []
 
-    def emit(code, a, b, c, owner) -> int:
-        op_code.append(code)
-        op_a.append(a)
-        op_b.append(b)
-        op_c.append(c)
-        op_node.append(owner)
-        return n + len(op_code) - 1
-
     # Each transition is walked in post-order (children right to left, as Expr.walk does); an
     # object already lowered (by id) is not entered again: its whole subtree is lowered
     # already. An equal subexpression lowered before (reg_of) is found when the walk leaves
-    # it. ``by_id`` gives every lowered object's register.
+    # it. ``by_id`` gives every lowered object's register. The stack holds a subexpression
+    # to enter as itself and one to leave (its children lowered) as a 1-tuple; Node leaves
+    # and objects lowered already are never pushed (popping them would do nothing).
     src = np.full(n, -1, dtype=np.int64)
     by_id: dict[int, int] = {}
     transitions = rnn.transitions
+    reg_get, cget = reg_of.get, const_idx.get
+    add_code, add_a, add_b, add_c, add_node = (op_code.append, op_a.append, op_b.append, op_c.append,
+                                               op_node.append)
+    add_treg, add_tw = term_reg.append, term_w.append
     for u in names:
         f = transitions.get(u)
         if f is None:
             continue
         owner = index[u]
-        stack: list = [(f, False)]
+        if type(f) is Node:
+            src[owner] = index[f.name]
+            continue
+        stack: list = [f]
         pop, push = stack.pop, stack.append
         while stack:
-            e, expanded = pop()
+            e = pop()
             t = type(e)
-            if not expanded:
-                if t is Node:
-                    continue
-                if id(e) in by_id:
-                    continue
-                push((e, True))
-                if t is Affine:
-                    for c, _ in e.terms:
-                        push((c, False))
-                elif t is not Const:
-                    for c in e.children():
-                        push((c, False))
+            if t is tuple:                      # leaving: every child is lowered
+                e = e[0]
+                t = type(e)
+            elif id(e) in by_id:
+                continue
+            elif t is Affine:
+                push((e,))
+                for c, _ in e.terms:
+                    if type(c) is not Node and id(c) not in by_id:
+                        push(c)
+                continue
+            elif t is not Const:
+                push((e,))
+                for c in e.children():
+                    if type(c) is not Node and id(c) not in by_id:
+                        push(c)
                 continue
             i = id(e)
             if i in by_id:          # reached twice in this walk: lowered at the first
                 continue
-            r = reg_of.get(e)       # hashed here, after its children (deep chains: no recursion)
+            r = reg_get(e)          # hashed here, after its children (deep chains: no recursion)
             if r is not None:       # an equal subexpression is lowered already
                 by_id[i] = r
                 continue
-            if t is Const:
-                reg = emit(CONST, 0, 0, cidx(e.value), owner)
-            elif t is Affine:
+            if t is Affine:
                 start = len(term_reg)
                 for c, w in e.terms:
-                    term_reg.append(index[c.name] if type(c) is Node else by_id[id(c)])
-                    term_w.append(cidx(w))
-                reg = emit(AFFINE, start, len(term_reg), cidx(e.const), owner)
+                    add_treg(index[c.name] if type(c) is Node else by_id[id(c)])
+                    key = (w.numerator, w.denominator) if type(w) is Fraction else w
+                    k = cget(key)
+                    add_tw(cidx(w) if k is None else k)
+                code, a, b, c = AFFINE, start, len(term_reg), cidx(e.const)
             elif t is ReLU:
-                reg = emit(RELU, _reg(e.arg, index, by_id), 0, 0, owner)
+                code, a, b, c = RELU, _reg(e.arg, index, by_id), 0, 0
             elif t is Prod:
-                reg = emit(PROD, _reg(e.left, index, by_id), _reg(e.right, index, by_id), 0, owner)
+                code, a, b, c = PROD, _reg(e.left, index, by_id), _reg(e.right, index, by_id), 0
+            elif t is Const:
+                code, a, b, c = CONST, 0, 0, cidx(e.value)
             elif t is Recip:
-                reg = emit(RECIP, _reg(e.arg, index, by_id), 0, 0, owner)
+                code, a, b, c = RECIP, _reg(e.arg, index, by_id), 0, 0
             else:  # pragma: no cover
                 raise TypeError(type(e))
+            reg = n + len(op_code)
+            add_code(code)
+            add_a(a)
+            add_b(b)
+            add_c(c)
+            add_node(owner)
             reg_of[e] = reg
             by_id[i] = reg
-        src[owner] = _reg(f, index, by_id)
+        src[owner] = by_id[id(f)]
 
     i32 = lambda xs: np.asarray(xs, dtype=np.int32)  # noqa: E731
     init = tuple(rnn.init.get(nm, 0) for nm in names)
