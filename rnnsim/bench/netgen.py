@@ -37,33 +37,41 @@ _HALF = Fraction(1, 2)
 
 
 def _random_network(n, seed, mix, fan_in, tau):
+    if fan_in < 1:      # (what rng.randint(1, fan_in) raised; _randbelow(0) would never return)
+        raise ValueError(f"fan_in must be at least 1, got {fan_in}")
     rng = random.Random(seed)
+    # the draws of rng.choice(seq) and rng.randint(lo, hi), made directly: Random.choice is
+    # seq[_randbelow(len(seq))] and randint(lo, hi) is lo + _randbelow(hi − lo + 1), so the
+    # stream and the network are the same (tests/rnnsim/test_build_identity.py pins it)
+    below = rng._randbelow
     b = Builder(f"random{n}", tau=tau)
     x = b.input("x")
     names = [f"n{i}" for i in range(n - 1)]
-    nodes = [b.node(nm, init=_EIGHTHS[rng.randint(-8, 8)]) for nm in names]
+    nodes = [b.node(nm, init=_EIGHTHS[below(17) - 8]) for nm in names]
     kinds = rng.choices(["relu", "prod", "gated", "input"], weights=mix, k=len(nodes))
     relus = [v for v, k in zip(nodes, kinds) if k == "relu"] or nodes[:1]
-    choice, randint = rng.choice, rng.randint
+    n_nodes, n_relus, n_weights = len(nodes), len(relus), len(_WEIGHTS)
     half_x = x * _HALF
     for v, kind in zip(nodes, kinds):
         if kind == "relu":
-            k = randint(1, fan_in)
-            ws = [choice(_WEIGHTS) for _ in range(k)]
+            k = 1 + below(fan_in)
+            ws = [_WEIGHTS[below(n_weights)] for _ in range(k)]
             # sum((w * choice(nodes) for w in ws), start): the start is drawn first, then the
             # nodes, and the terms are added one by one (node · w builds the same term as w · node)
-            e = _EIGHTHS[randint(-1, 1)]
+            e = _EIGHTHS[below(3) - 1]
             for w in ws:
-                e = e + choice(nodes) * w
+                e = e + nodes[below(n_nodes)] * w
             b.update(v, relu(e))
         elif kind == "prod":
-            b.update(v, choice(nodes) * choice(nodes))
+            a1 = nodes[below(n_nodes)]
+            b.update(v, a1 * nodes[below(n_nodes)])
         elif kind == "gated":
-            g = choice(relus)
-            a1, a2 = choice(nodes), choice(nodes)
+            g = relus[below(n_relus)]
+            a1 = nodes[below(n_nodes)]
+            a2 = nodes[below(n_nodes)]
             b.update(v, g * a1 + (1 - g) * a2)
         else:
-            b.update(v, half_x + choice(nodes) * _HALF)
+            b.update(v, half_x + nodes[below(n_nodes)] * _HALF)
     b.output(nodes[-1])
     b.hidden(nodes)
     return b.build(meta={"generator": "rnnsim.bench.netgen.random_network", "seed": seed})
