@@ -137,7 +137,11 @@ def build_plan(program, arith, *, engine: str = "numba", fuse: bool = True) -> K
                 run(ctx)
             except UnsupportedFormat as e:
                 raise UnsupportedFormat(f"{e} [kernel plan pass {name!r}]") from None
-    return ctx.plan
+        plan = ctx.plan
+        # drop the passes' intermediate objects while the collector is still paused: the
+        # first collection after the pause scans every object made during it that is alive
+        del ctx
+    return plan
 
 
 def _pass_formats(ctx):
