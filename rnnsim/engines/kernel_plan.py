@@ -196,7 +196,7 @@ def _pass_operations(ctx):
 def _pass_fusion(ctx):
     if ctx.fuse:
         is_src = {int(s) for s in ctx.program.src if s >= ctx.n}
-        ctx.vops = _fuse(ctx.vops, ctx.n, is_src)
+        ctx.vops = _fuse(ctx.vops, ctx.n, is_src, ctx.program)
 
 
 def _pass_registers(ctx):
@@ -351,41 +351,69 @@ PASSES = (
 )
 
 
-def _fuse(vops: list[_VOp], n: int, is_src: set) -> list[_VOp]:
-    """ReLU(Affine) → AFFINE_RELU; single-use Prod terms → product terms (module docstring)."""
-    # how often each register is read, and by which op (the last one): "read only by op i"
-    # is n_reads[r] == 1 and reader[r] == i
-    n_reads: dict[int, int] = {}
-    reader: dict[int, int] = {}
-    for i, v in enumerate(vops):
-        for r in v.reads():
-            n_reads[r] = n_reads.get(r, 0) + 1
-            reader[r] = i
-    by_reg = {v.reg: i for i, v in enumerate(vops)}
-    gone: set[int] = set()
+def _program_reads(p):
+    """Every (register, reading op) pair of the Program's operations as two int64 arrays (an
+    Affine reads its terms' registers, a Prod both operands, a ReLU or Recip its one; the
+    operations pass keeps these reads, one op per Program op)."""
+    code = p.op_code
+    a, b = p.op_a.astype(np.int64), p.op_b.astype(np.int64)
+    k = np.arange(len(code), dtype=np.int64)
+    aff = code == AFFINE
+    lens = (b - a)[aff]
+    ends = np.cumsum(lens)
+    pos = np.repeat(a[aff] - (ends - lens), lens) + np.arange(int(ends[-1]) if len(ends) else 0)
+    one = (code == RELU) | (code == RECIP) | (code == PROD)
+    prod = code == PROD
+    regs = np.concatenate([p.term_reg.astype(np.int64)[pos], a[one], b[prod]])
+    readers = np.concatenate([np.repeat(k[aff], lens), k[one], k[prod]])
+    return regs, readers
+
+
+def _fuse(vops: list[_VOp], n: int, is_src: set, program) -> list[_VOp]:
+    """ReLU(Affine) → AFFINE_RELU; single-use Prod terms → product terms (module docstring).
+
+    ``vops`` is the operations pass's list (op i computes register n + i). A register is
+    "read only by op i" when it is read once and op i reads it; the candidates are found with
+    array masks over the Program's reads, then rewritten in op order."""
+    n_regs = n + len(vops)
+    regs, readers = _program_reads(program)
+    n_reads = np.bincount(regs, minlength=n_regs)
+    reader = np.full(n_regs, -1, dtype=np.int64)
+    np.maximum.at(reader, regs, readers)
+    vcode = np.fromiter((v.code for v in vops), dtype=np.int64, count=len(vops))
+    code_of = np.concatenate([np.full(n, -1, dtype=np.int64), vcode])       # by register
+    src_mask = np.zeros(n_regs, dtype=bool)
+    if is_src:
+        src_mask[np.fromiter(is_src, dtype=np.int64)] = True
+    single = (n_reads == 1) & ~src_mask                     # by register: read once, not a node's source
+    plain_affine = (code_of == K_AFFINE) | (code_of == K_AFFINE_INT)
     out = list(vops)
-    for i, v in enumerate(vops):
-        if v.code in (K_AFFINE, K_AFFINE_INT):
-            new_terms = None            # made only when a term is fused (else v stays as it is)
-            for t, (w, r, r2) in enumerate(v.terms):
-                j = by_reg.get(r)
-                if (r2 < 0 and j is not None and vops[j].code == K_PROD and r not in is_src
-                        and n_reads[r] == 1 and reader[r] == i):
-                    if new_terms is None:
-                        new_terms = list(v.terms)
-                    new_terms[t] = (w, vops[j].a, vops[j].b)
-                    gone.add(j)
-            if new_terms is not None:
-                out[i] = _VOp(v.code, v.reg, v.k, terms=new_terms, const=v.const)
-        elif v.code == K_RELU:
-            j = by_reg.get(v.a)
-            if (j is not None and out[j].code in (K_AFFINE, K_AFFINE_INT) and v.a not in is_src
-                    and n_reads[v.a] == 1 and reader[v.a] == i):
-                src = out[j]
-                code = K_AFFINE_RELU if src.code == K_AFFINE else K_AFFINE_INT_RELU
-                out[i] = _VOp(code, v.reg, src.k, terms=src.terms, const=src.const)
-                gone.add(j)
-    return [v for i, v in enumerate(out) if i not in gone]
+    gone = np.zeros(len(vops), dtype=bool)
+    # single-use Prod terms of an Affine (a term read of register r by Affine op i)
+    cand = (code_of[regs] == K_PROD) & single[regs] & (reader[regs] == readers) & plain_affine[readers + n]
+    for i, r in zip(readers[cand].tolist(), regs[cand].tolist()):
+        v = out[i]
+        if v is vops[i]:                    # the first fused term of op i: copy its terms
+            v = out[i] = _VOp(v.code, v.reg, v.k, terms=list(v.terms), const=v.const)
+        j = r - n
+        terms = v.terms
+        for t, (w, tr, _) in enumerate(terms):
+            if tr == r:
+                terms[t] = (w, vops[j].a, vops[j].b)
+                break
+        gone[j] = True
+    # ReLU of an Affine read by nothing else (its terms as fused above)
+    relu_ops = np.flatnonzero(vcode == K_RELU)
+    ra = program.op_a[relu_ops].astype(np.int64)
+    ok = (ra >= n)
+    ra_ok = np.where(ok, ra, 0)
+    ok &= plain_affine[ra_ok] & single[ra_ok] & (reader[ra_ok] == relu_ops)
+    for i, j in zip(relu_ops[ok].tolist(), (ra[ok] - n).tolist()):
+        v, src = vops[i], out[j]
+        code = K_AFFINE_RELU if src.code == K_AFFINE else K_AFFINE_INT_RELU
+        out[i] = _VOp(code, v.reg, src.k, terms=src.terms, const=src.const)
+        gone[j] = True
+    return [v for v, g in zip(out, gone.tolist()) if not g]
 
 
 def plan_listing(plan: KernelPlan, program) -> str:
