@@ -50,6 +50,9 @@ KNAMES = ("const", "affine", "relu", "prod", "recip", "copy", "affine_int", "aff
           "affine_relu", "affine_int_relu", "recip_wide")
 WIDE_CODES = (K_AFFINE_WIDE, K_PROD_WIDE, K_RECIP_WIDE)
 AFFINE_CODES = (K_AFFINE, K_AFFINE_INT, K_AFFINE_WIDE, K_AFFINE_RELU, K_AFFINE_INT_RELU)
+_AFFINE_SET = frozenset(AFFINE_CODES)
+_PROD_SET = frozenset((K_PROD, K_PROD_WIDE))
+_ONE_READ = frozenset((K_RELU, K_RECIP, K_RECIP_WIDE, K_COPY))
 
 
 @dataclass
@@ -216,10 +219,22 @@ def _pass_registers(ctx):
         else:
             copies.append((u, s))
     last_use: dict[int, int] = {}
-    for i, v in enumerate(vops):
-        for r in v.reads():
-            if r >= n:
-                last_use[r] = i
+    for i, v in enumerate(vops):        # v.reads(), inlined
+        c = v.code
+        if c in _AFFINE_SET:
+            for _, r, r2 in v.terms:
+                if r >= n:
+                    last_use[r] = i
+                if r2 >= n:
+                    last_use[r2] = i
+        elif c in _ONE_READ:
+            if v.a >= n:
+                last_use[v.a] = i
+        elif c in _PROD_SET:
+            if v.a >= n:
+                last_use[v.a] = i
+            if v.b >= n:
+                last_use[v.b] = i
     row_of: dict[int, int] = {r: r for r in range(n)}        # node registers: current bank
     free: list[int] = []
     n_temps = 0
@@ -237,6 +252,7 @@ def _pass_registers(ctx):
                 free.append(slot)
         free.extend(dying.pop(i, ()))
     ctx.row_of, ctx.copies, ctx.owner_of, ctx.producer, ctx.n_temps = row_of, copies, owner_of, producer, n_temps
+    ctx.last_use = last_use          # every temporary register some op reads (tables: terminal)
 
 
 def _pass_checks(ctx):
@@ -261,33 +277,34 @@ def _pass_tables(ctx):
     """The kernel op table over virtual rows, then physical rows for both parities."""
     n, row_of = ctx.n, ctx.row_of
     rows: list[tuple[int, int, int, int]] = []
-    aux: list[int] = []
-    kconst: list = []
     trow: list[int] = []
     trow2: list[int] = []
     tw: list = []
-    counts: dict[str, int] = {}
-    read = {r for v in ctx.vops for r in v.reads()}
-    terminal: list[int] = []
-    for v in ctx.vops:
-        terminal.append(0 if v.reg in read else 1)
+    read = ctx.last_use              # op registers (all ≥ n) that some op reads
+    vops = ctx.vops
+    terminal = [0 if v.reg in read else 1 for v in vops]
+    aux = [v.k for v in vops]
+    kconst = [v.const for v in vops]
+    codes = [v.code for v in vops]
+    add_row, add_trow, add_trow2, add_tw = rows.append, trow.append, trow2.append, tw.append
+    for v, code in zip(vops, codes):
         d = row_of[v.reg]
-        if v.code in AFFINE_CODES:
+        if code in _AFFINE_SET:
             start = len(trow)
             for w, r, r2 in v.terms:
-                trow.append(row_of[r])
-                trow2.append(row_of[r2] if r2 >= 0 else -1)
-                tw.append(w)
-            rows.append((v.code, d, start, len(trow)))
-        elif v.code in (K_PROD, K_PROD_WIDE):
-            rows.append((v.code, d, row_of[v.a], row_of[v.b]))
-        elif v.code == K_CONST:
-            rows.append((v.code, d, 0, 0))
+                add_trow(row_of[r])
+                add_trow2(row_of[r2] if r2 >= 0 else -1)
+                add_tw(w)
+            add_row((code, d, start, len(trow)))
+        elif code in _PROD_SET:
+            add_row((code, d, row_of[v.a], row_of[v.b]))
+        elif code == K_CONST:
+            add_row((code, d, 0, 0))
         else:
-            rows.append((v.code, d, row_of[v.a], 0))
-        kconst.append(v.const)
-        aux.append(v.k)
-        counts[KNAMES[v.code]] = counts.get(KNAMES[v.code], 0) + 1
+            add_row((code, d, row_of[v.a], 0))
+    counts: dict[str, int] = {}
+    for code in codes:                  # (in order of first appearance)
+        counts[KNAMES[code]] = counts.get(KNAMES[code], 0) + 1
     for u, s in ctx.copies:
         src_row = row_of[s] if s < n else n + ctx.owner_of[ctx.producer[s]]
         rows.append((K_COPY, n + u, src_row, 0))
