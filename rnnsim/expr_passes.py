@@ -88,28 +88,37 @@ def node_names(e: Expr) -> frozenset[str]:
 def names_read(exprs) -> set[str]:
     """The names of the nodes read by any of ``exprs``: one walk over their distinct
     subexpressions together (a subexpression shared by several is visited once), no set
-    per expression (validation asks this of every transition of a network)."""
+    per expression (validation asks this of every transition of a network). Node leaves are
+    read where they are met, never pushed; cached node sets (``_n``) are not consulted: each
+    distinct subexpression is visited once anyway, and looking for a cache that is almost
+    never there cost more than it saved."""
     out: set[str] = set()
     seen: set[int] = set()
-    stack: list = list(exprs)
-    pop, push, add_seen, add_name = stack.pop, stack.extend, seen.add, out.add
+    stack: list = []
+    pop, push, add_seen, add_name = stack.pop, stack.append, seen.add, out.add
+    for x in exprs:
+        if type(x) is Node:
+            add_name(x.name)
+        else:
+            push(x)
     while stack:
         x = pop()
-        t = type(x)
-        if t is Node:
-            add_name(x.name)
-            continue
         i = id(x)
         if i in seen:
             continue
         add_seen(i)
-        known = getattr(x, "_n", None)
-        if known is not None:
-            out |= known
-        elif t is Affine:
-            push([e for e, _ in x.terms])
+        if type(x) is Affine:
+            for e, _ in x.terms:
+                if type(e) is Node:
+                    add_name(e.name)
+                else:
+                    push(e)
         else:
-            push(x.children())
+            for e in x.children():
+                if type(e) is Node:
+                    add_name(e.name)
+                else:
+                    push(e)
     return out
 
 
