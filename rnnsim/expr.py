@@ -96,7 +96,11 @@ class Expr:
         return self
 
     def __mul__(self, other):
-        if type(other) in _PLAIN:
+        t = type(other)
+        if t is Fraction and other.denominator != 1 and type(self) not in _FOLDS:
+            # what _affine_sum makes of one term with a non-integer weight (the common case)
+            return Affine._exact(((self, other),), 0)
+        if t in _PLAIN:
             return _affine_sum(((self, other),))
         other = as_expr(other)
         if isinstance(other, Const):
@@ -106,7 +110,10 @@ class Expr:
         return Prod(self, other)
 
     def __rmul__(self, other):
-        if type(other) in _PLAIN:
+        t = type(other)
+        if t is Fraction and other.denominator != 1 and type(self) not in _FOLDS:
+            return Affine._exact(((self, other),), 0)
+        if t in _PLAIN:
             return _affine_sum(((self, other),))
         return as_expr(other).__mul__(self)
 
@@ -448,6 +455,13 @@ def _affine_sum(pairs, c0=0) -> Expr:
             v = e.value if one else _mul(w, e.value)
             c = v if (type(c) is int and c == 0) else _add(c, v)
         elif te is Affine or (te is not Node and isinstance(e, Affine)):
+            if one and not acc:
+                acc = dict(e.terms)     # (a well-formed Affine lists each expression once)
+                if len(acc) == len(e.terms):
+                    if e.const:
+                        c = _add(c, e.const)
+                    continue
+                acc = {}
             get = acc.get
             if one:
                 for ee, ww in e.terms:
@@ -473,6 +487,7 @@ def _affine_sum(pairs, c0=0) -> Expr:
 
 
 _PLAIN = frozenset((int, Fraction))     # operand types taken as exact constants as they are
+_FOLDS = frozenset((Affine, Const))     # terms _affine_sum folds into the sum (flattened)
 
 
 def _add(x: Number, y: Number) -> Number:
