@@ -141,7 +141,7 @@ def _lower(rnn) -> Program:
     src = np.full(n, -1, dtype=np.int64)
     by_id: dict[int, int] = {}
     transitions = rnn.transitions
-    reg_get, cget = reg_of.get, const_idx.get
+    reg_setdefault, cget = reg_of.setdefault, const_idx.get
     add_code, add_a, add_b, add_c, add_node = (op_code.append, op_a.append, op_b.append, op_c.append,
                                                op_node.append)
     add_treg, add_tw = term_reg.append, term_w.append
@@ -178,8 +178,9 @@ def _lower(rnn) -> Program:
             i = id(e)
             if i in by_id:          # reached twice in this walk: lowered at the first
                 continue
-            r = reg_get(e)          # hashed here, after its children (deep chains: no recursion)
-            if r is not None:       # an equal subexpression is lowered already
+            reg = n + len(op_code)
+            r = reg_setdefault(e, reg)  # hashed here, after its children (deep chains: no recursion)
+            if r != reg:            # an equal subexpression is lowered already
                 by_id[i] = r
                 continue
             if t is Affine:
@@ -200,13 +201,11 @@ def _lower(rnn) -> Program:
                 code, a, b, c = RECIP, _reg(e.arg, index, by_id), 0, 0
             else:  # pragma: no cover
                 raise TypeError(type(e))
-            reg = n + len(op_code)
             add_code(code)
             add_a(a)
             add_b(b)
             add_c(c)
             add_node(owner)
-            reg_of[e] = reg
             by_id[i] = reg
         src[owner] = by_id[id(f)]
 
