@@ -252,12 +252,14 @@ class Const(Expr):
 
     def __post_init__(self):
         object.__setattr__(self, "value", exact(self.value))
+        object.__setattr__(self, "_h", hash(("Const", (self.value,))))
 
     @classmethod
     def _exact(cls, value) -> "Const":
         """A Const of a value that is already exact: skips the conversion."""
         k = object.__new__(cls)
         object.__setattr__(k, "value", value)
+        object.__setattr__(k, "_h", hash(("Const", (value,))))
         return k
 
     def _eval(self, env, arith, memo):
@@ -277,6 +279,7 @@ class Node(Expr):
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise NetworkError(f"node names are non-empty strings, got {self.name!r}")
+        object.__setattr__(self, "_h", hash(("Node", (self.name,))))
 
     def _eval(self, env, arith, memo):
         try:
@@ -301,6 +304,7 @@ class Affine(Expr):
     def __post_init__(self):
         object.__setattr__(self, "terms", tuple((e, _weight(w, e)) for e, w in self.terms))
         object.__setattr__(self, "const", exact(self.const))
+        object.__setattr__(self, "_h", hash(("Affine", (self.terms, self.const))))
 
     @classmethod
     def _exact(cls, terms, const) -> "Affine":
@@ -309,6 +313,7 @@ class Affine(Expr):
         a = object.__new__(cls)
         object.__setattr__(a, "terms", terms)
         object.__setattr__(a, "const", const)
+        object.__setattr__(a, "_h", hash(("Affine", (terms, const))))
         return a
 
     def children(self):
@@ -347,6 +352,9 @@ class ReLU(Expr):
     def _fields(self):
         return (self.arg,)
 
+    def __post_init__(self):
+        object.__setattr__(self, "_h", hash(("ReLU", (self.arg,))))
+
     def children(self):
         return (self.arg,)
 
@@ -365,6 +373,9 @@ class Prod(Expr):
     def _fields(self):
         return (self.left, self.right)
 
+    def __post_init__(self):
+        object.__setattr__(self, "_h", hash(("Prod", (self.left, self.right))))
+
     def children(self):
         return (self.left, self.right)
 
@@ -381,6 +392,9 @@ class Recip(Expr):
 
     def _fields(self):
         return (self.arg,)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_h", hash(("Recip", (self.arg,))))
 
     def children(self):
         return (self.arg,)
