@@ -161,6 +161,30 @@ def test_structural_equality_and_hash_on_deep_shared_dags():
     assert e.depth() == 120
 
 
+
+def test_expressions_are_slotted_and_hash_the_same_made_pickled_or_copied():
+    """The hash cached when an expression is made is the one computed from its fields
+    (what an unpickled or copied object, made without its cache, computes on first use), and
+    pickling keeps neither cache (slots ``_h``, ``_n``)."""
+    import copy
+    import dataclasses
+    import pickle
+
+    x, y = Node("x"), Node("y")
+    exprs = [Const(Fraction(1, 3)), Const(2), x, Affine(((x, Fraction(1, 2)), (y, 3)), Fraction(-1, 4)),
+             x * Fraction(3, 8), Fraction(3, 8) * y, relu(x - 1), x * y, Recip(x + 2),
+             relu(x * Fraction(1, 3) + 1) * y + Recip(y)]
+    for e in exprs:
+        assert not hasattr(e, "__dict__")
+        e.nodes()                                   # fills the node-set cache
+        lazy = hash((type(e).__name__, tuple(getattr(e, f.name) for f in dataclasses.fields(e))))
+        assert hash(e) == lazy, e
+        state = e.__getstate__()
+        assert len(state) == len(dataclasses.fields(e))     # the fields only: no cache
+        for twin in (pickle.loads(pickle.dumps(e)), copy.copy(e), copy.deepcopy(e)):
+            assert twin == e and hash(twin) == hash(e) and twin.nodes() == e.nodes()
+
+
 # ---- builder / network ---------------------------------------------------------------------------
 
 def test_embed_copies_under_a_prefix_and_rewires_inputs():
