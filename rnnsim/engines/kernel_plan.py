@@ -102,20 +102,8 @@ class _VOp:
     b: int = -1
     terms: list = field(default_factory=list)    # (weight, reg, reg2 or -1)
     const: object = 0
-
-    def reads(self):
-        if self.code in AFFINE_CODES:
-            out = []
-            for _, r, r2 in self.terms:
-                out.append(r)
-                if r2 >= 0:
-                    out.append(r2)
-            return out
-        if self.code in (K_PROD, K_PROD_WIDE):
-            return [self.a, self.b]
-        if self.code in (K_RELU, K_RECIP, K_RECIP_WIDE, K_COPY):
-            return [self.a]
-        return []
+    # what it reads: an Affine its terms' registers (both factors of a product term), a
+    # Prod a and b, a ReLU, Recip or Copy a, a Const nothing (_pass_registers, _program_reads)
 
 
 class _Ctx:
@@ -219,7 +207,7 @@ def _pass_registers(ctx):
         else:
             copies.append((u, s))
     last_use: dict[int, int] = {}
-    for i, v in enumerate(vops):        # v.reads(), inlined
+    for i, v in enumerate(vops):        # the registers v reads (_VOp)
         c = v.code
         if c in _AFFINE_SET:
             for _, r, r2 in v.terms:
