@@ -25,7 +25,7 @@ import numpy as np
 
 from .array_executor import ArrayExecutor, PlanEngine
 from .codegen import STRAIGHT_LINE_MAX_OPS, interpreter_source, straight_line_source
-from .kernel_plan import dump_plan
+from .plan_dump import dump_plan
 from .numba_engine import cached_plan
 
 BLOCK = 128

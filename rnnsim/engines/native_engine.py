@@ -46,7 +46,7 @@ from ..arith import Fixed, Float64
 from ..errors import EngineUnavailable, UnsupportedFormat
 from .array_executor import ArrayExecutor
 from .base import Engine
-from .kernel_plan import dump_plan
+from .plan_dump import dump_plan
 from .native_codegen import native_source
 from .numba_engine import cached_plan
 

@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from .array_executor import ArrayExecutor, PlanEngine
-from .kernel_plan import build_plan, dump_plan
+from .kernel_plan import build_plan
+from .plan_dump import dump_plan
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
