@@ -157,19 +157,7 @@ class Expr:
 
     def walk(self) -> Iterator["Expr"]:
         """Every distinct subexpression, each once (post-order)."""
-        seen: set[int] = set()
-        stack: list[tuple[Expr, bool]] = [(self, False)]
-        while stack:
-            e, expanded = stack.pop()
-            if id(e) in seen:
-                continue
-            if expanded:
-                seen.add(id(e))
-                yield e
-            else:
-                stack.append((e, True))
-                for c in e.children():
-                    stack.append((c, False))
+        return walk_expr(self)
 
     def substitute(self, mapping: Mapping[str, "Expr"]) -> "Expr":
         """Replace Node(name) leaves by mapping[name] (names not in mapping stay)."""
@@ -181,10 +169,7 @@ class Expr:
 
     def evaluate(self, env: Mapping[str, object], arith) -> object:
         """Tree-walking evaluation under an arithmetic (see rnnsim.arith); test oracle."""
-        memo: dict[int, object] = {}
-        for e in self.walk():
-            memo[id(e)] = e._eval(env, arith, memo)
-        return memo[id(self)]
+        return evaluate_expr(self, env, arith)
 
     def __str__(self) -> str:
         return format_expr(self)
@@ -443,81 +428,6 @@ def prod(a, b) -> Expr:
     return as_expr(a) * as_expr(b)
 
 
-def affine(terms, const=0) -> Expr:
-    """Σ w·e + const from an iterable of (expr, weight) pairs."""
-    return _affine_sum([(as_expr(e), w) for e, w in terms] + [(Const(const), 1)])
-
-
-def _affine_sum(pairs, c0=0) -> Expr:
-    """Flatten and merge a weighted sum (plus the constant ``c0``, an int or Fraction); keep
-    term order of first appearance. Weights and constants are exact (:func:`exact`) at every
-    step; the int and Fraction cases are inlined (no Fraction arithmetic where an operand is
-    0 or the weight is 1), since building a big network calls this hundreds of thousands of
-    times."""
-    acc: dict[Expr, Number] = {}
-    c: Number = c0 if type(c0) is int else exact(c0)
-    for e, w in pairs:
-        tw = type(w)
-        if tw is Fraction:
-            if w.denominator == 1:
-                w = w.numerator
-        elif tw is not int:
-            w = exact(w)
-        one = w == 1 if type(w) is int else False
-        te = type(e)
-        if te is Const or (te is not Node and te is not Affine and isinstance(e, Const)):
-            v = e.value if one else _mul(w, e.value)
-            c = v if (type(c) is int and c == 0) else _add(c, v)
-        elif te is Affine or (te is not Node and isinstance(e, Affine)):
-            if one and not acc:
-                acc = dict(e.terms)     # (a well-formed Affine lists each expression once)
-                if len(acc) == len(e.terms):
-                    if e.const:
-                        c = _add(c, e.const)
-                    continue
-                acc = {}
-            get = acc.get
-            if one:
-                for ee, ww in e.terms:
-                    prev = get(ee)
-                    acc[ee] = ww if prev is None else _add(prev, ww)
-            else:
-                for ee, ww in e.terms:
-                    x = _mul(w, ww)
-                    prev = get(ee)
-                    acc[ee] = x if prev is None else _add(prev, x)
-            if e.const:
-                c = _add(c, e.const if one else _mul(w, e.const))
-        else:
-            prev = acc.get(e)
-            acc[e] = w if prev is None else _add(prev, w)
-    # a merged weight 0 is the int 0 (exact() never leaves a Fraction equal to an int)
-    terms = tuple([(e, w) for e, w in acc.items() if type(w) is not int or w != 0])
-    if not terms:
-        return Const._exact(c)
-    if len(terms) == 1 and c == 0 and terms[0][1] == 1:
-        return terms[0][0]
-    return Affine._exact(terms, c)
-
-
-_PLAIN = frozenset((int, Fraction))     # operand types taken as exact constants as they are
-_FOLDS = frozenset((Affine, Const))     # terms _affine_sum folds into the sum (flattened)
-
-
-def _add(x: Number, y: Number) -> Number:
-    """exact(x + y) for exact x, y."""
-    if type(x) is int and type(y) is int:
-        return x + y
-    return exact(x + y)
-
-
-def _mul(x: Number, y: Number) -> Number:
-    """exact(x · y) for exact x, y."""
-    if type(x) is int and type(y) is int:
-        return x * y
-    return exact(x * y)
-
-
 def _fmt(v: Number) -> str:
     return str(v)
 
@@ -531,5 +441,12 @@ def _atom(e: Expr, memo) -> str:
     return s if isinstance(e, (Node, Const, Affine)) else f"({s})"
 
 
-# the whole-tree passes read the classes above (imported last: expr_passes imports this module)
-from .expr_passes import depth_of, format_expr, map_leaves, node_names, struct_eq  # noqa: E402
+_PLAIN = frozenset((int, Fraction))     # operand types taken as exact constants as they are
+_FOLDS = frozenset((Affine, Const))     # terms _affine_sum folds into the sum (flattened)
+
+# weighted sums and the whole-tree passes read the classes above (imported last: both
+# modules import this one)
+from .expr_sum import _affine_sum, affine  # noqa: E402
+from .expr_passes import (  # noqa: E402
+    depth_of, evaluate_expr, format_expr, map_leaves, node_names, struct_eq, walk_expr,
+)

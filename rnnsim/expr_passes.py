@@ -161,3 +161,28 @@ def format_expr(e: Expr, limit: int | None = STR_LIMIT) -> str:
         t = sub._text(memo)
         memo[id(sub)] = t if limit is None or len(t) <= limit else t[:limit] + "…"
     return memo[id(e)]
+
+
+def walk_expr(root: Expr):
+    """Every distinct subexpression of ``root``, each once (post-order, children right to left)."""
+    seen: set[int] = set()
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    while stack:
+        e, expanded = stack.pop()
+        if id(e) in seen:
+            continue
+        if expanded:
+            seen.add(id(e))
+            yield e
+        else:
+            stack.append((e, True))
+            for c in e.children():
+                stack.append((c, False))
+
+
+def evaluate_expr(root: Expr, env, arith):
+    """``root`` evaluated under an arithmetic, every distinct subexpression once."""
+    memo: dict[int, object] = {}
+    for e in walk_expr(root):
+        memo[id(e)] = e._eval(env, arith, memo)
+    return memo[id(root)]
