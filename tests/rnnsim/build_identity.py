@@ -87,7 +87,7 @@ def iterate_cases():
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                     "benchmarks"))
-    from bench_verify import iterate_case
+    from verify_cases import iterate_case
 
     return {"iterate k=2 round 3": ((lambda: iterate_case(3)[0]), "fixed:8:40")}
 

@@ -323,7 +323,7 @@ def test_native_equals_numba_bit_for_bit_on_iterate_round_3():
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    from bench_verify import iterate_case
+    from verify_cases import iterate_case
 
     net, _, _ = iterate_case(3)
     docs = rnnsim.all_documents(2, 3)
