@@ -36,7 +36,6 @@ import subprocess
 import tempfile
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from .base import Engine
 from .plan_dump import dump_plan
 from .native_codegen import native_source
 from .numba_engine import cached_plan
+from .threads import run_parts
 
 BASE_FLAGS = ("-O1", "-shared", "-fPIC", "-ffp-contract=off", "-fno-fast-math", "-fno-strict-aliasing")
 _LIBS: dict[str, ctypes.CDLL] = {}
@@ -153,19 +153,6 @@ def native_kernel(program, arith, plan, width: int, isa: tuple[str, ...]):
     return per[key][1]
 
 
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    global _POOL
-    with _LOCK:
-        if _POOL is None or _POOL._max_workers < workers:
-            old, _POOL = _POOL, ThreadPoolExecutor(workers, thread_name_prefix="rnnsim-native")
-            if old is not None:
-                old.shutdown(wait=False)
-        return _POOL
-
-
 class NativeExecutor(ArrayExecutor):
     updates_per_second = 1e9
 
@@ -190,24 +177,13 @@ class NativeExecutor(ArrayExecutor):
         out = np.empty((Bp, M), dtype=np.float64)
         ek = np.zeros(Bp, dtype=np.int32)
         et, ew, ec = (np.zeros(Bp, dtype=np.int64) for _ in range(3))
-        groups = Bp // W
         threads = self.threads or int(os.environ.get("RNNSIM_THREADS", 0)) or os.cpu_count() or 1
-        parts = max(1, min(threads, groups))
-        cut = [groups * i // parts for i in range(parts + 1)]
         ptrs = [a.ctypes.data for a in (out, ek, et, ew, ec)]
 
         def call(lo, hi):
-            return self.kernel(Vp.ctypes.data, tk.ctypes.data, Bp, lo, hi, M, t0, steps, *ptrs)
+            self.kernel(Vp.ctypes.data, tk.ctypes.data, Bp, lo, hi, M, t0, steps, *ptrs)
 
-        if parts == 1:
-            call(0, groups)
-        else:
-            futures = [_pool(parts - 1).submit(call, cut[i], cut[i + 1]) for i in range(1, parts)]
-            try:
-                call(cut[0], cut[1])
-            finally:
-                for fu in futures:
-                    fu.result()
+        run_parts(call, Bp // W, threads)
         if Bp != B:
             V[:, :] = Vp[:, :B]
         ek = ek[:B]

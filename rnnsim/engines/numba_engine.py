@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +32,7 @@ import numpy as np
 from .array_executor import ArrayExecutor, PlanEngine
 from .kernel_plan import build_plan
 from .plan_dump import dump_plan
+from .threads import run_parts
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -151,20 +150,6 @@ class NumbaExecutor(ArrayExecutor):
         return V, out, err
 
 
-_POOL = None
-_POOL_LOCK = threading.Lock()
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or _POOL._max_workers < workers:
-            old, _POOL = _POOL, ThreadPoolExecutor(workers, thread_name_prefix="rnnsim-numba")
-            if old is not None:
-                old.shutdown(wait=False)
-        return _POOL
-
-
 def run_chunks(kernel, head, tail, n_chunks: int, threads: int) -> None:
     """``kernel(*head, c_lo, c_hi, *tail)`` over chunks 0 … n_chunks − 1, split into up to
     ``threads`` contiguous groups run at once on Python threads (the kernels release the
@@ -178,14 +163,7 @@ def run_chunks(kernel, head, tail, n_chunks: int, threads: int) -> None:
     if groups <= 1 or not verified(kernel):
         call(kernel, *head, np.int64(0), np.int64(n_chunks), *tail)
         return
-    cut = [n_chunks * i // groups for i in range(groups + 1)]
-    pool = _pool(groups - 1)
-    futures = [pool.submit(kernel, *head, np.int64(cut[i]), np.int64(cut[i + 1]), *tail) for i in range(1, groups)]
-    try:
-        kernel(*head, np.int64(cut[0]), np.int64(cut[1]), *tail)
-    finally:
-        for fu in futures:
-            fu.result()
+    run_parts(lambda lo, hi: kernel(*head, np.int64(lo), np.int64(hi), *tail), n_chunks, groups)
 
 
 class NumbaEngine(PlanEngine):
