@@ -106,6 +106,17 @@ def literal(v, fixed: bool) -> str:
     return f"({r})"
 
 
+def register_var(r, n: int) -> str:
+    """The C variable of plan row ``r`` in straight-line code: v<u> (node u now), w<u> (its
+    next value), r<i> (temporary i)."""
+    r = int(r)
+    if r < n:
+        return f"v{r}"
+    if r < 2 * n:
+        return f"w{r - n}"
+    return f"r{r - 2 * n}"
+
+
 def _lane_loop(body_call: str) -> str:
     return (
         "#ifdef __CUDACC__\n"
@@ -129,12 +140,7 @@ def straight_line_source(plan: KernelPlan, program, arith) -> str:
     lit = lambda v: literal(v, fixed)  # noqa: E731
 
     def var(r):
-        r = int(r)
-        if r < n:
-            return f"v{r}"
-        if r < 2 * n:
-            return f"w{r - n}"
-        return f"r{r - 2 * n}"
+        return register_var(r, n)
 
     updated = [u for u in range(n) if program.src[u] >= 0]
     L: list[str] = [c_defines() + PRELUDE]

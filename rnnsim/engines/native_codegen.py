@@ -23,7 +23,7 @@ can in registers (the source grows with the program, one statement per operation
 
 from __future__ import annotations
 
-from .codegen import literal
+from .codegen import literal, register_var
 from .kernel_plan import K_AFFINE, K_AFFINE_RELU, K_CONST, K_COPY, K_PROD, K_RECIP, K_RELU, KernelPlan
 from .run_errors import c_defines
 
@@ -64,12 +64,7 @@ def native_source(plan: KernelPlan, program, width: int) -> str:
     lit = lambda v: literal(v, False)  # noqa: E731
 
     def var(r):
-        r = int(r)
-        if r < n:
-            return f"v{r}"
-        if r < 2 * n:
-            return f"w{r - n}"
-        return f"r{r - 2 * n}"
+        return register_var(r, n)
 
     updated = [u for u in range(n) if program.src[u] >= 0]
     L: list[str] = [f"#define W {int(width)}", c_defines() + _PRELUDE]
