@@ -102,8 +102,30 @@ def lane_width() -> tuple[int, tuple[str, ...]]:
 
 
 def cache_dir() -> Path:
+    """``RNNSIM_NATIVE_CACHE`` if set (used as given: an unwritable one is an error), else
+    ``~/.cache/rnnsim/native``, or — where the home directory cannot be written (CI sandboxes,
+    read-only homes) — ``<tmp>/rnnsim-native-<uid>``, made private to this user."""
     d = os.environ.get("RNNSIM_NATIVE_CACHE")
-    return Path(d) if d else Path.home() / ".cache" / "rnnsim" / "native"
+    if d:
+        return Path(d)
+    home = Path.home() / ".cache" / "rnnsim" / "native"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if os.access(home, os.W_OK):
+            return home
+    except OSError:
+        pass
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    tmp = Path(tempfile.gettempdir()) / f"rnnsim-native-{uid if uid is not None else 'user'}"
+    try:
+        tmp.mkdir(mode=0o700, exist_ok=True)
+        foreign = uid is not None and tmp.stat().st_uid != uid
+    except OSError:
+        foreign = False               # build_library names the directory it cannot write
+    if foreign:                       # libraries are loaded from here: never from another user's directory
+        raise EngineUnavailable(f"engine 'native': {tmp} belongs to another user; set RNNSIM_NATIVE_CACHE "
+                                "to a directory of your own")
+    return tmp
 
 
 def build_library(src: str, flags: tuple[str, ...]) -> ctypes.CDLL:

@@ -349,3 +349,42 @@ def test_native_outputs_and_states_are_numbas_bit_for_bit(name):
         st, _ = ex.advance_many(ex.init_state(len(docs)), docs, 0)
         states.append(np.asarray(st).tobytes())
     assert states[0] == states[1]
+
+
+def test_an_unwritable_home_falls_back_to_the_temporary_directory(monkeypatch, tmp_path):
+    """Without RNNSIM_NATIVE_CACHE the cache goes to ~/.cache/rnnsim/native, or to
+    <tmp>/rnnsim-native-<uid> where the home cannot be written; a directory named by the
+    variable is used as given."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    monkeypatch.delenv("RNNSIM_NATIVE_CACHE", raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: home))
+    assert native_engine.cache_dir() == home / ".cache" / "rnnsim" / "native"
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the home directory should be")
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: blocked))
+    assert native_engine.cache_dir() == Path(tempfile.gettempdir()) / f"rnnsim-native-{os.getuid()}"
+    monkeypatch.setenv("RNNSIM_NATIVE_CACHE", str(blocked / "x"))
+    assert native_engine.cache_dir() == blocked / "x"
+
+
+def test_a_temporary_cache_of_another_user_is_refused(monkeypatch, tmp_path):
+    import os
+    import tempfile
+    from pathlib import Path
+
+    monkeypatch.delenv("RNNSIM_NATIVE_CACHE", raising=False)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("no home")
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: blocked))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    other = os.getuid() + 4242
+    monkeypatch.setattr(os, "getuid", lambda: other)             # the directory we make is not "theirs"
+    with pytest.raises(EngineUnavailable) as ei:
+        native_engine.cache_dir()
+    assert str(ei.value) == (f"engine 'native': {tmp_path / f'rnnsim-native-{other}'} belongs to another user; "
+                             "set RNNSIM_NATIVE_CACHE to a directory of your own")
