@@ -66,9 +66,8 @@ class Expr:
     __slots__ = ("_h", "_n")
 
     # ---- operators -------------------------------------------------------------------
-    # A plain int or Fraction operand is taken as the constant itself (what as_expr would
-    # wrap in a Const and _affine_sum unwrap again): building a big network calls these
-    # hundreds of thousands of times.
+    # A plain int or Fraction operand is the constant itself (as_expr would wrap it in a
+    # Const for _affine_sum to unwrap): big networks call these 10^5–10^6 times.
     def __add__(self, other):
         if type(other) in _PLAIN:
             return _affine_sum(((self, 1),), other)
@@ -444,8 +443,7 @@ def _atom(e: Expr, memo) -> str:
 _PLAIN = frozenset((int, Fraction))     # operand types taken as exact constants as they are
 _FOLDS = frozenset((Affine, Const))     # terms _affine_sum folds into the sum (flattened)
 
-# weighted sums and the whole-tree passes read the classes above (imported last: both
-# modules import this one)
+# weighted sums and whole-tree passes read the classes above (imported last: they import this)
 from .expr_sum import _affine_sum, affine  # noqa: E402
 from .expr_passes import (  # noqa: E402
     depth_of, evaluate_expr, format_expr, map_leaves, node_names, struct_eq, walk_expr,
