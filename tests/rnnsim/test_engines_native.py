@@ -162,18 +162,23 @@ def _recip_net(tau=1):
     return b.build()
 
 
+def _recip_errors(rnn, docs):
+    """The ReciprocalOfZero that the reference and the native engine raise on ``docs``."""
+    errs = []
+    for eng in ("reference", "native"):
+        with pytest.raises(ReciprocalOfZero) as ei:
+            rnnsim.simulate_batch(rnn, docs, "float64", engine=eng)
+        errs.append(ei.value)
+    return errs
+
+
 def test_reciprocal_of_zero_reports_the_earliest_token_then_the_lowest_run_across_groups():
     rnn = _recip_net()
     W = get_engine("native").compile(rnn.program, F64).width
     # run 0 fails only at t = 3; runs W and W+1 (another lane group) at t = 2
     docs = np.ones((W + 2, 4), dtype=np.int64)
     docs[W:] = 0
-    errs = []
-    for eng in ("reference", "native"):
-        with pytest.raises(ReciprocalOfZero) as ei:
-            rnnsim.simulate_batch(rnn, docs, "float64", engine=eng)
-        errs.append(ei.value)
-    ref, got = errs
+    ref, got = _recip_errors(rnn, docs)
     assert (got.node, got.time, str(got)) == (ref.node, ref.time, str(ref))
     assert (got.node, got.time) == ("z", 2)
 
@@ -183,12 +188,7 @@ def test_a_lane_group_runs_to_the_end_of_the_token_so_the_lowest_failing_run_is_
     token 1), run 0 at t = 3 (step 1 of the same token): the reference names run 0."""
     rnn = _recip_net(tau=2)
     docs = np.array([[1, 1, 1], [0, 0, 0]], dtype=np.int64)
-    errs = []
-    for eng in ("reference", "native"):
-        with pytest.raises(ReciprocalOfZero) as ei:
-            rnnsim.simulate_batch(rnn, docs, "float64", engine=eng)
-        errs.append(ei.value)
-    ref, got = errs
+    ref, got = _recip_errors(rnn, docs)
     assert str(got) == str(ref)
     assert (got.node, got.time) == ("z", 3)
 
@@ -204,12 +204,7 @@ def test_reciprocal_of_zero_in_one_step_names_the_node_first_in_node_order():
     b.output(q)
     rnn = b.build()
     docs = np.array([[0, 0], [0, 1], [0, 1]], dtype=np.int64)
-    errs = []
-    for eng in ("reference", "native"):
-        with pytest.raises(ReciprocalOfZero) as ei:
-            rnnsim.simulate_batch(rnn, docs, "float64", engine=eng)
-        errs.append(ei.value)
-    ref, got = errs
+    ref, got = _recip_errors(rnn, docs)
     assert str(got) == str(ref)
     assert (got.node, got.time) == ("p", 1)
     # the lowering emits p's operations first; the rule must not rest on that: run a plan
